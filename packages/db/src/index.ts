@@ -1,0 +1,9 @@
+export { type MigrationReport, migrationStatus, runMigrations } from './migrate.js';
+export {
+  type Database,
+  type DatabaseOptions,
+  type Db,
+  type Engine,
+  openDatabase,
+} from './open-database.js';
+export { type DatabaseTarget, databaseTargetFromEnv } from './target.js';

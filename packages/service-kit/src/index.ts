@@ -1,0 +1,8 @@
+export { type BaseConfig, baseConfig, ConfigError, parseEnv, serviceEnv } from './config.js';
+export { createService, type ServiceInstance, type ServiceOptions } from './create-service.js';
+export { ApiError, type ApiErrorInit, errors, isApiError } from './errors.js';
+export { loggerOptions, REDACTED_PATHS } from './logger.js';
+export { decodeCursor, encodeCursor, ListQuery, listOf, page } from './pagination.js';
+export { PROBLEM_CONTENT_TYPE, sendProblem, toApiError } from './plugins/problem-json.js';
+export { REQUEST_ID_HEADER } from './request-id.js';
+export { type RunServiceOptions, runService } from './run-service.js';

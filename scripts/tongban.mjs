@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// The root scripts' entry point. A fresh machine has only Node.js and npm, so this file uses
+// nothing but Node: it makes sure the pinned pnpm and the locked dependencies are installed,
+// then runs the asked command with the workspace's own tools.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+const COMMANDS = {
+  start: () => [bin('tsx'), ['scripts/start.ts']],
+  test: () => [bin('vitest'), ['run']],
+  'test:e2e': () => [bin('vitest'), ['run', '--config', 'vitest.e2e.config.ts']],
+  typecheck: (pnpm) => [pnpm, ['-r', '--workspace-concurrency=2', 'run', 'typecheck']],
+  lint: () => [bin('biome'), ['check', '--error-on-warnings', '.']],
+  bench: () => [bin('tsx'), ['test/bench/run.ts']],
+};
+
+const [command, ...rest] = process.argv.slice(2);
+const makeCommand = COMMANDS[command];
+if (!makeCommand) {
+  process.stderr.write(`usage: node scripts/tongban.mjs <${Object.keys(COMMANDS).join('|')}> [args]\n`);
+  process.exit(2);
+}
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  process.stderr.write(`Tongban needs Node.js 20.19 or newer; this is ${process.version}.\n`);
+  process.exit(1);
+}
+
+const pnpm = ensurePnpm();
+ensureDependencies(pnpm);
+const [file, args] = makeCommand(pnpm);
+const child = spawn(file, [...args, ...rest.filter((a) => a !== '--')], {
+  cwd: root,
+  stdio: 'inherit',
+});
+// Ctrl-C reaches the child through the terminal; a supervisor's SIGTERM is passed on here.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.on(signal, () => child.kill(signal));
+}
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+function ensurePnpm() {
+  const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager;
+  const version = pinned.split('@')[1];
+  const onPath = spawnSync('pnpm', ['--version'], { encoding: 'utf8', shell: false });
+  if (onPath.status === 0 && onPath.stdout.trim() === version) return 'pnpm';
+  const local = join(root, '.tools', 'node_modules', '.bin', 'pnpm');
+  if (!existsSync(local)) {
+    process.stderr.write(`Installing pnpm ${version} into .tools/ (once) …\n`);
+    run('npm', ['install', '--prefix', join(root, '.tools'), '--no-audit', '--no-fund', `pnpm@${version}`]);
+  }
+  return local;
+}
+
+// Installs when the lockfile or any manifest changed since the last install on this machine.
+function ensureDependencies(pnpmBin) {
+  const stampFile = join(root, 'node_modules', '.tongban-install');
+  const stamp = manifestHash();
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
+  process.stderr.write('Installing dependencies from pnpm-lock.yaml …\n');
+  run(pnpmBin, ['install', '--frozen-lockfile']);
+  writeFileSync(stampFile, stamp);
+}
+
+function manifestHash() {
+  const hash = createHash('sha256');
+  const files = ['pnpm-lock.yaml', 'pnpm-workspace.yaml', 'package.json'];
+  for (const group of ['packages', 'services']) {
+    for (const name of readdirSync(join(root, group))) files.push(join(group, name, 'package.json'));
+  }
+  files.push(join('test', 'package.json'));
+  for (const file of files) {
+    const path = join(root, file);
+    hash.update(file).update(existsSync(path) ? readFileSync(path) : '');
+  }
+  return hash.digest('hex');
+}
+
+function run(file, args) {
+  const result = spawnSync(file, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    process.stderr.write(`\`${file} ${args.join(' ')}\` failed\n`);
+    process.exit(result.status ?? 1);
+  }
+}

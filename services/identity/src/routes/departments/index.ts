@@ -1,0 +1,19 @@
+import type { Db } from '@tongban/db';
+import { ListQuery, type ServiceInstance } from '@tongban/service-kit';
+import { listDepartments } from '../../domain/departments/list-departments.js';
+import { DepartmentList } from './schemas.js';
+
+export function departmentRoutes(app: ServiceInstance, { db }: { db: Db }) {
+  app.get(
+    '/v1/departments',
+    {
+      schema: {
+        tags: ['departments'],
+        summary: 'List the departments of the city',
+        querystring: ListQuery,
+        response: { 200: DepartmentList },
+      },
+    },
+    (request) => listDepartments({ ctx: { db }, input: request.query }),
+  );
+}

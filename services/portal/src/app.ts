@@ -1,0 +1,37 @@
+import type { Database } from '@tongban/db';
+import { createService, type ServiceInstance } from '@tongban/service-kit';
+import type { PortalConfig } from './config.js';
+import { gatewayRoutes } from './routes/gateway/index.js';
+import { pageRoutes } from './routes/pages/index.js';
+
+export interface PortalDeps {
+  readonly config: PortalConfig;
+  readonly database: Database;
+}
+
+/** Builds the portal: the pages and the browser gateway to the services. */
+export async function buildApp({ config, database }: PortalDeps): Promise<ServiceInstance> {
+  const app = await createService({
+    name: 'portal',
+    version: '1.0.0',
+    description: 'The web pages and the browser gateway.',
+    readiness: () => database.checkReady(),
+    config,
+    docs: false,
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:', 'blob:'],
+      connectSrc: ["'self'"],
+      mediaSrc: ["'self'", 'blob:'],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      frameAncestors: ["'none'"],
+      formAction: ["'self'"],
+    },
+  });
+  await gatewayRoutes(app, config);
+  await pageRoutes(app);
+  return app;
+}

@@ -1,0 +1,27 @@
+import { sql } from 'drizzle-orm';
+import { check, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+
+export const records = pgSchema('records');
+
+/**
+ * The kinds of certified record a department issues (birth record, business licence …). The
+ * field schema says what a record holds, so a reader can ask for named fields and the access
+ * log can say exactly which fields were read.
+ */
+export const recordTypes = records.table(
+  'record_types',
+  {
+    code: text('code').primaryKey(),
+    issuerDepartment: text('issuer_department').notNull(),
+    nameZh: text('name_zh').notNull(),
+    nameEn: text('name_en').notNull(),
+    /** JSON Schema of the record's fields. */
+    fieldSchema: jsonb('field_schema').notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('record_types_code_format', sql`${t.code} ~ '^[a-z][a-z0-9_]{1,63}$'`),
+    check('record_types_version_positive', sql`${t.version} > 0`),
+  ],
+);

@@ -1,0 +1,26 @@
+import type { Db } from '@tongban/db';
+import { decodeCursor, type ListQuery, page } from '@tongban/service-kit';
+import {
+  type RecordTypeRow,
+  listRecordTypes as selectRecordTypes,
+} from '../../db/queries/record-types.js';
+
+export async function listRecordTypes({ ctx, input }: { ctx: { db: Db }; input: ListQuery }) {
+  const after = decodeCursor(input.cursor, 1)?.[0];
+  const rows = await selectRecordTypes(ctx.db, {
+    after: typeof after === 'string' ? after : undefined,
+    limit: input.limit + 1,
+  });
+  return page(rows, input.limit, toRecordType, (row) => [row.code]);
+}
+
+export function toRecordType(row: RecordTypeRow) {
+  return {
+    code: row.code,
+    issuerDepartment: row.issuerDepartment,
+    name: { zh: row.nameZh, en: row.nameEn },
+    version: row.version,
+    fieldSchema: row.fieldSchema as Record<string, unknown>,
+    createdAt: row.createdAt.toISOString(),
+  };
+}

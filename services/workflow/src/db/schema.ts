@@ -1,0 +1,26 @@
+import { sql } from 'drizzle-orm';
+import { check, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+export const workflow = pgSchema('workflow');
+
+/**
+ * The service catalogue. A definition is immutable once published; a change is a new version,
+ * so a case always runs on the exact definition it was opened under.
+ */
+export const serviceDefinitions = workflow.table(
+  'service_definitions',
+  {
+    code: text('code').notNull(),
+    version: integer('version').notNull(),
+    nameZh: text('name_zh').notNull(),
+    nameEn: text('name_en').notNull(),
+    /** Steps, their departments, dependencies, required records and SLA in working days. */
+    definition: jsonb('definition').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.code, t.version] }),
+    check('service_definitions_code_format', sql`${t.code} ~ '^[a-z][a-z0-9_]{1,63}$'`),
+    check('service_definitions_version_positive', sql`${t.version} > 0`),
+  ],
+);

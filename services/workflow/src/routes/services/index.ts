@@ -1,0 +1,19 @@
+import type { Db } from '@tongban/db';
+import { ListQuery, type ServiceInstance } from '@tongban/service-kit';
+import { listServices } from '../../domain/services/list-services.js';
+import { ServiceList } from './schemas.js';
+
+export function serviceRoutes(app: ServiceInstance, { db }: { db: Db }) {
+  app.get(
+    '/v1/services',
+    {
+      schema: {
+        tags: ['services'],
+        summary: 'The service catalogue: the newest version of each service',
+        querystring: ListQuery,
+        response: { 200: ServiceList },
+      },
+    },
+    (request) => listServices({ ctx: { db }, input: request.query }),
+  );
+}
