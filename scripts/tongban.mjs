@@ -12,18 +12,24 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 const COMMANDS = {
-  start: () => [bin('tsx'), ['scripts/start.ts']],
-  test: () => [bin('vitest'), ['run']],
-  'test:e2e': () => [bin('vitest'), ['run', '--config', 'vitest.e2e.config.ts']],
-  typecheck: (pnpm) => [pnpm, ['-r', '--workspace-concurrency=2', 'run', 'typecheck']],
-  lint: () => [bin('biome'), ['check', '--error-on-warnings', '.']],
-  bench: () => [bin('tsx'), ['test/bench/run.ts']],
+  start: () => [[process.execPath, ['--import', 'tsx', 'scripts/start.ts']]],
+  test: () => [[bin('vitest'), ['run']]],
+  'test:e2e': () => [[bin('vitest'), ['run', '--config', 'vitest.e2e.config.ts']]],
+  // Every workspace, then the root's own scripts and configs.
+  typecheck: (pnpm) => [
+    [pnpm, ['-r', '--workspace-concurrency=2', 'run', 'typecheck']],
+    [bin('tsc'), ['-p', 'tsconfig.json']],
+  ],
+  lint: () => [[bin('biome'), ['check', '--error-on-warnings', '.']]],
+  bench: () => [[process.execPath, ['--import', 'tsx', 'test/bench/run.ts']]],
 };
 
 const [command, ...rest] = process.argv.slice(2);
 const makeCommand = COMMANDS[command];
 if (!makeCommand) {
-  process.stderr.write(`usage: node scripts/tongban.mjs <${Object.keys(COMMANDS).join('|')}> [args]\n`);
+  process.stderr.write(
+    `usage: node scripts/tongban.mjs <${Object.keys(COMMANDS).join('|')}> [args]\n`,
+  );
   process.exit(2);
 }
 
@@ -35,7 +41,10 @@ if (major < 20 || (major === 20 && minor < 19)) {
 
 const pnpm = ensurePnpm();
 ensureDependencies(pnpm);
-const [file, args] = makeCommand(pnpm);
+// Each command is a list of steps; all but the last must succeed, the last gets the extra args.
+const steps = makeCommand(pnpm);
+for (const [file, args] of steps.slice(0, -1)) run(file, args);
+const [file, args] = steps.at(-1);
 const child = spawn(file, [...args, ...rest.filter((a) => a !== '--')], {
   cwd: root,
   stdio: 'inherit',
@@ -54,7 +63,14 @@ function ensurePnpm() {
   const local = join(root, '.tools', 'node_modules', '.bin', 'pnpm');
   if (!existsSync(local)) {
     process.stderr.write(`Installing pnpm ${version} into .tools/ (once) …\n`);
-    run('npm', ['install', '--prefix', join(root, '.tools'), '--no-audit', '--no-fund', `pnpm@${version}`]);
+    run('npm', [
+      'install',
+      '--prefix',
+      join(root, '.tools'),
+      '--no-audit',
+      '--no-fund',
+      `pnpm@${version}`,
+    ]);
   }
   return local;
 }
@@ -73,7 +89,8 @@ function manifestHash() {
   const hash = createHash('sha256');
   const files = ['pnpm-lock.yaml', 'pnpm-workspace.yaml', 'package.json'];
   for (const group of ['packages', 'services']) {
-    for (const name of readdirSync(join(root, group))) files.push(join(group, name, 'package.json'));
+    for (const name of readdirSync(join(root, group)))
+      files.push(join(group, name, 'package.json'));
   }
   files.push(join('test', 'package.json'));
   for (const file of files) {

@@ -42,6 +42,8 @@ export interface ServiceOptions {
   readonly docs?: boolean;
   /** Content-Security-Policy directives; APIs default to allowing nothing. */
   readonly contentSecurityPolicy?: Record<string, string[]>;
+  /** Where logs go (stdout by default); tests pass a sink to read them. */
+  readonly logStream?: { write(line: string): void };
 }
 
 /**
@@ -52,7 +54,13 @@ export interface ServiceOptions {
 export async function createService(options: ServiceOptions): Promise<ServiceInstance> {
   const { config } = options;
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : loggerOptions(options.name, config.logLevel),
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            ...loggerOptions(options.name, config.logLevel),
+            ...(options.logStream ? { stream: options.logStream } : {}),
+          },
     genReqId: requestIdFrom,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,

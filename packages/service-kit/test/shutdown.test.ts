@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, type TestDatabase } from '@tongban/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const fixture = fileURLToPath(new URL('./fixtures/slow-service.ts', import.meta.url));
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    // agent: false — a new connection per request, as separate clients would make.
+    const req = request(url, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('graceful shutdown of a service process', () => {
+  let db: TestDatabase | undefined;
+  let dataDir: string | undefined;
+  let child: ChildProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+    };
+    if (process.env.DATABASE_URL) {
+      db = await createTestDatabase();
+      if (db.kind === 'postgres') env.DATABASE_URL = db.url;
+    } else {
+      dataDir = await mkdtemp(join(tmpdir(), 'tb-shutdown-'));
+      env.TONGBAN_DATA_DIR = dataDir;
+    }
+    child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    base = await new Promise<string>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      lines.on('line', (line) => {
+        const address = (JSON.parse(line) as { address?: string }).address;
+        if (address) resolve(address);
+      });
+      child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await db?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('finishes in-flight requests, refuses new connections and exits 0 on SIGTERM', async () => {
+    expect((await get(`${base}/readyz`)).status).toBe(200);
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+
+    const inFlight = [
+      get(`${base}/slow?ms=1500`),
+      get(`${base}/slow?ms=1500`),
+      get(`${base}/slow?ms=1000`),
+    ];
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+
+    await expect(get(`${base}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const results = await Promise.all(inFlight);
+    for (const r of results) {
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toEqual({ done: true });
+    }
+    expect(await exited).toBe(0);
+  });
+});

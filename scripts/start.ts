@@ -1,0 +1,140 @@
+// Starts the whole system on one machine: identity, workflow, records and portal, each its own
+// process (as in production), on embedded PostgreSQL unless DATABASE_URL is set. Prints the URLs
+// once every service answers /readyz, and stops them all cleanly on Ctrl-C or SIGTERM.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const env = process.env;
+const host = env.HOST ?? '127.0.0.1';
+
+interface ServiceSpec {
+  readonly name: 'identity' | 'workflow' | 'records' | 'portal';
+  readonly port: number;
+}
+
+const port = (name: string, fallback: number): number => {
+  const raw = env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) {
+    process.stderr.write(`${name} must be a port number (got ${raw})\n`);
+    process.exit(1);
+  }
+  return value;
+};
+
+const services: ServiceSpec[] = [
+  { name: 'identity', port: port('IDENTITY_PORT', 3001) },
+  { name: 'workflow', port: port('WORKFLOW_PORT', 3002) },
+  { name: 'records', port: port('RECORDS_PORT', 3003) },
+  { name: 'portal', port: port('PORTAL_PORT', 3000) },
+];
+const urlOf = (s: ServiceSpec) => `http://${host.includes(':') ? `[${host}]` : host}:${s.port}`;
+const byName = Object.fromEntries(services.map((s) => [s.name, urlOf(s)]));
+const dataDir = resolve(root, env.TONGBAN_DATA_DIR ?? '.data');
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function startService(spec: ServiceSpec): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: resolve(root, 'services', spec.name),
+    env: {
+      ...env,
+      PORT: String(spec.port),
+      HOST: host,
+      LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+      TONGBAN_DATA_DIR: dataDir,
+      IDENTITY_URL: env.IDENTITY_URL ?? byName.identity,
+      WORKFLOW_URL: env.WORKFLOW_URL ?? byName.workflow,
+      RECORDS_URL: env.RECORDS_URL ?? byName.records,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C reaches the launcher alone, which then sends one SIGTERM.
+    detached: true,
+  });
+  const tag = `[${spec.name}]`.padEnd(11);
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream)
+      createInterface({ input: stream }).on('line', (line) =>
+        process.stdout.write(`${tag}${line}\n`),
+      );
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(spec.name);
+    if (!stopping) {
+      process.stderr.write(
+        `${spec.name} exited unexpectedly (${signal ?? `code ${code}`}); stopping.\n`,
+      );
+      void stopAll(1);
+    } else if (children.size === 0) {
+      process.exit(process.exitCode ?? 0);
+    }
+  });
+  children.set(spec.name, child);
+  return child;
+}
+
+async function waitReady(spec: ServiceSpec, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    try {
+      const res = await fetch(`${urlOf(spec)}/readyz`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`${spec.name} did not become ready at ${urlOf(spec)}/readyz`);
+}
+
+async function stopAll(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  process.exitCode = code;
+  if (children.size === 0) process.exit(code);
+  for (const child of children.values()) child.kill('SIGTERM');
+  // A service that ignores SIGTERM past its grace period is not allowed to hold the terminal.
+  await sleep(15_000);
+  for (const child of children.values()) child.kill('SIGKILL');
+  process.exit(1);
+}
+
+process.on('exit', () => {
+  for (const child of children.values()) child.kill('SIGKILL');
+});
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+const engine = env.DATABASE_URL
+  ? 'PostgreSQL at DATABASE_URL'
+  : `embedded PostgreSQL in ${dataDir}`;
+process.stdout.write(`Starting Tongban on ${engine} …\n`);
+for (const spec of services) startService(spec);
+
+try {
+  const deadline = Date.now() + 180_000;
+  await Promise.all(services.map((s) => waitReady(s, deadline)));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  await stopAll(1);
+}
+
+if (!stopping) {
+  const lines = [
+    '',
+    'Tongban is running:',
+    `  portal    ${byName.portal}/`,
+    `  identity  ${byName.identity}   API docs ${byName.identity}/docs`,
+    `  workflow  ${byName.workflow}   API docs ${byName.workflow}/docs`,
+    `  records   ${byName.records}   API docs ${byName.records}/docs`,
+    '',
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}

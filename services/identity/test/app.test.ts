@@ -1,0 +1,79 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { departments } from '../src/db/schema.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+describe('identity service', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('is alive and ready once migrated', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({
+      status: 'ok',
+    });
+  });
+
+  it('serves a valid OpenAPI 3.1 document and the docs UI', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(Object.keys(doc.paths)).toContain('/v1/departments');
+    const ui = await t.app.inject({ method: 'GET', url: '/docs/' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
+  });
+});
+
+describe('GET /v1/departments', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await t.database.db.insert(departments).values([
+      { code: 'civil_affairs', nameZh: '民政局', nameEn: 'Civil Affairs' },
+      { code: 'health', nameZh: '卫生健康委员会', nameEn: 'Health Commission' },
+      { code: 'public_security', nameZh: '公安局', nameEn: 'Public Security' },
+    ]);
+  });
+  afterAll(() => t.close());
+
+  it('pages through every department once, in code order', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/departments?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const body = (await t.app.inject({ method: 'GET', url })).json();
+      seen.push(...body.items.map((d: { code: string }) => d.code));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['civil_affairs', 'health', 'public_security']);
+  });
+
+  it('returns names in both languages', async () => {
+    const body = (await t.app.inject({ method: 'GET', url: '/v1/departments?limit=1' })).json();
+    expect(body.items[0]).toMatchObject({
+      code: 'civil_affairs',
+      name: { zh: '民政局', en: 'Civil Affairs' },
+    });
+  });
+
+  it('refuses a cursor it did not issue with 400 validation_failed', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/v1/departments?cursor=bm90LWEtY3Vyc29y',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('validation_failed');
+  });
+
+  it('refuses a limit out of range', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/v1/departments?limit=100000' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0].field).toBe('querystring.limit');
+  });
+});

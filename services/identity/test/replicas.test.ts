@@ -1,0 +1,46 @@
+import { openDatabase } from '@tongban/db';
+import { createTestDatabase, type TestDatabase } from '@tongban/testing';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { migrationsFolder } from './helpers/app.js';
+
+describe('two identity replicas starting at once on an empty database', () => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    target = await createTestDatabase();
+  });
+  afterAll(() => target.drop());
+
+  it('both come up ready and the migrations ran once', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }, process.cwd());
+    const start = async () => {
+      const database = await openDatabase({
+        service: 'identity',
+        target: target.target,
+        migrationsFolder,
+      });
+      const report = await database.migrate();
+      return { database, report, app: await buildApp({ config, database }) };
+    };
+    const replicas = await Promise.all([start(), start()]);
+    try {
+      for (const { app } of replicas) {
+        expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      }
+      const ranNow = replicas.map((r) => r.report.ranNow.length).sort();
+      expect(ranNow[0]).toBe(0);
+      expect(ranNow[1]).toBe(replicas[0]?.report.applied.length);
+      const rows = await replicas[0]?.database.db.execute(
+        sql`select hash, count(*)::int as n from tongban_migrations.identity group by hash`,
+      );
+      for (const row of (rows as unknown as { rows: { n: number }[] }).rows) expect(row.n).toBe(1);
+    } finally {
+      for (const { app, database } of replicas) {
+        await app.close();
+        await database.close();
+      }
+    }
+  });
+});

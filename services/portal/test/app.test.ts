@@ -1,0 +1,63 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+describe('portal', () => {
+  let upstream: FastifyInstance;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // A stand-in service on a real port: the gateway is about forwarding over the network.
+    upstream = Fastify();
+    upstream.get('/v1/echo', async (request) => ({
+      path: request.url,
+      authorization: request.headers.authorization ?? null,
+    }));
+    const identity = await upstream.listen({ host: '127.0.0.1', port: 0 });
+    t = await startTestApp({
+      IDENTITY_URL: identity,
+      // Nothing listens on port 9 (discard) on this machine: an unreachable service.
+      WORKFLOW_URL: 'http://127.0.0.1:9',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await upstream.close();
+  });
+
+  it('is alive and ready once migrated', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('serves the home page with a same-origin content security policy', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('通办');
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  });
+
+  it('forwards /api/identity/* to the identity service with the bearer token', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/identity/v1/echo?x=1',
+      headers: { authorization: 'Bearer abc' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ path: '/v1/echo?x=1', authorization: 'Bearer abc' });
+  });
+
+  it('answers 502 upstream_unavailable problem+json when a service is down', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/workflow/v1/services' });
+    expect(res.statusCode).toBe(502);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json().code).toBe('upstream_unavailable');
+  });
+
+  it('answers unknown pages with 404 problem+json', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/no-such-page' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('not_found');
+  });
+});

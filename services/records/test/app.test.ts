@@ -1,0 +1,57 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordTypes } from '../src/db/schema.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+describe('records service', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('is alive and ready once migrated', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('serves a valid OpenAPI 3.1 document', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/v1/record-types');
+  });
+});
+
+describe('GET /v1/record-types', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await t.database.db.insert(recordTypes).values({
+      code: 'birth_record',
+      issuerDepartment: 'health',
+      nameZh: '出生医学证明',
+      nameEn: 'Birth record',
+      fieldSchema: { type: 'object', properties: { childName: { type: 'string' } } },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('lists record types with their field schema', async () => {
+    const body = (await t.app.inject({ method: 'GET', url: '/v1/record-types' })).json();
+    expect(body.items).toHaveLength(1);
+    expect(body.items[0]).toMatchObject({
+      code: 'birth_record',
+      issuerDepartment: 'health',
+      version: 1,
+      fieldSchema: { type: 'object', properties: { childName: { type: 'string' } } },
+    });
+  });
+
+  it('refuses unknown query parameters', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/v1/record-types?subject=someone' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0].field).toBe('querystring.subject');
+  });
+});

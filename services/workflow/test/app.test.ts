@@ -1,0 +1,82 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceDefinitions } from '../src/db/schema.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+describe('workflow service', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('is alive and ready once migrated', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('serves a valid OpenAPI 3.1 document', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/v1/services');
+  });
+});
+
+describe('GET /v1/services', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    const step = { steps: [] };
+    await t.database.db.insert(serviceDefinitions).values([
+      {
+        code: 'newborn_registration',
+        version: 1,
+        nameZh: '新生儿出生一件事',
+        nameEn: 'Newborn registration',
+        definition: step,
+      },
+      {
+        code: 'newborn_registration',
+        version: 2,
+        nameZh: '新生儿出生一件事',
+        nameEn: 'Newborn registration (v2)',
+        definition: step,
+      },
+      {
+        code: 'open_restaurant',
+        version: 1,
+        nameZh: '开餐馆一件事',
+        nameEn: 'Opening a restaurant',
+        definition: step,
+      },
+    ]);
+  });
+  afterAll(() => t.close());
+
+  it('lists the newest version of each service only', async () => {
+    const body = (await t.app.inject({ method: 'GET', url: '/v1/services' })).json();
+    expect(body.items.map((s: { code: string; version: number }) => [s.code, s.version])).toEqual([
+      ['newborn_registration', 2],
+      ['open_restaurant', 1],
+    ]);
+    expect(body.nextCursor).toBeNull();
+  });
+
+  it('pages with a cursor', async () => {
+    const first = (await t.app.inject({ method: 'GET', url: '/v1/services?limit=1' })).json();
+    expect(first.items).toHaveLength(1);
+    const second = (
+      await t.app.inject({ method: 'GET', url: `/v1/services?limit=1&cursor=${first.nextCursor}` })
+    ).json();
+    expect(second.items[0].code).toBe('open_restaurant');
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it('refuses a wrongly typed limit', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/v1/services?limit=ten' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('validation_failed');
+  });
+});

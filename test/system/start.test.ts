@@ -1,0 +1,47 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSystem, startSystem } from '../helpers/system.js';
+
+describe('the start command', () => {
+  let system: RunningSystem;
+  beforeAll(async () => {
+    system = await startSystem();
+  }, 180_000);
+  afterAll(async () => {
+    if (system?.process.exitCode === null) await system.stop();
+  });
+
+  it('prints every URL and the API docs URLs', () => {
+    const out = system.output();
+    for (const url of Object.values(system.urls)) expect(out).toContain(url);
+    expect(out).toContain(`${system.urls.identity}/docs`);
+  });
+
+  it('brings all four services up, alive and ready', async () => {
+    for (const base of Object.values(system.urls)) {
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    }
+  });
+
+  it('serves a valid OpenAPI 3.1 document from identity, workflow and records', async () => {
+    for (const base of [system.urls.identity, system.urls.workflow, system.urls.records]) {
+      const doc = await (await fetch(`${base}/docs/json`)).json();
+      const result = await new Validator().validate(doc);
+      expect(result.errors ?? []).toEqual([]);
+      expect(doc.openapi).toBe('3.1.0');
+    }
+  });
+
+  it('routes the portal gateway to each service', async () => {
+    for (const name of ['identity', 'workflow', 'records']) {
+      const res = await fetch(`${system.urls.portal}/api/${name}/readyz`);
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it('stops every service cleanly on Ctrl-C and exits 0', async () => {
+    expect(await system.stop()).toBe(0);
+    await expect(fetch(`${system.urls.identity}/healthz`)).rejects.toThrow();
+  }, 30_000);
+});

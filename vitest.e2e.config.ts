@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Browser tests: the real system started by the launcher, driven in headless Chromium.
+export default defineConfig({
+  test: {
+    name: 'e2e',
+    root: 'test',
+    include: ['e2e/**/*.e2e.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    maxWorkers: 1,
+  },
+});
