@@ -1,0 +1,48 @@
+export {
+  ACCESS_TOKEN_ALG,
+  ACCESS_TOKEN_TYP,
+  AccessTokenClaims,
+  AccessTokenHeader,
+  type AccessTokenSubjectClaims,
+  type Actor,
+  actorFromClaims,
+  type ClientActor,
+  DepartmentCode,
+  KINDS,
+  Kind,
+  MAX_KID_LENGTH,
+  type ResidentActor,
+  STAFF_ROLES,
+  type StaffActor,
+  StaffRole,
+} from './claims.js';
+export { AuthError, type AuthFailure, isAuthError } from './errors.js';
+export {
+  createJwksKeyResolver,
+  type HttpJwksFetcherOptions,
+  httpJwksFetcher,
+  importVerificationKeys,
+  type JwksKeyResolverOptions,
+  type KeyResolver,
+  localKeyResolver,
+  MAX_JWKS_BYTES,
+  type VerificationKey,
+} from './keys.js';
+export {
+  type AccessTokenAuthOptions,
+  accessTokenAuth,
+  hasRole,
+  type RouteAuth,
+  requireActor,
+} from './plugin.js';
+export {
+  DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+  type SignAccessTokenOptions,
+  signAccessToken,
+} from './sign.js';
+export {
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  MAX_ACCESS_TOKEN_LENGTH,
+  type VerifyAccessTokenOptions,
+  verifyAccessToken,
+} from './verify.js';
