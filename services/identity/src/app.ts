@@ -1,15 +1,53 @@
+import formbody from '@fastify/formbody';
+import { accessTokenAuth } from '@tongban/auth';
 import type { Database } from '@tongban/db';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { IdentityConfig } from './config.js';
+import { deriveSecrets } from './crypto/secrets.js';
+import { bootstrapAdmin } from './domain/admin/manage.js';
+import type { IdentityContext } from './domain/context.js';
+import { type Clock, SigningKeyStore } from './domain/keys/key-store.js';
+import { adminRoutes } from './routes/admin/index.js';
+import { authRoutes } from './routes/auth/index.js';
+import { credentialRoutes } from './routes/credentials/index.js';
 import { departmentRoutes } from './routes/departments/index.js';
+import { deviceRoutes } from './routes/devices/index.js';
+import { keyRoutes } from './routes/keys/index.js';
+import { meRoutes } from './routes/me/index.js';
+import { presentationRoutes } from './routes/presentations/index.js';
+import { residentRoutes } from './routes/residents/index.js';
+import { statusListRoutes } from './routes/status-lists/index.js';
 
 export interface IdentityDeps {
   readonly config: IdentityConfig;
   readonly database: Database;
+  /** Overrides config.masterKey (the server resolves the demo's generated key). */
+  readonly masterKey?: Buffer;
+  readonly clock?: Clock;
 }
 
+// The longest-lived thing a signing key signs is an access token (15 min); add the 30 s skew
+// verifiers allow. A retired key stays in the JWKS this long.
+const KEY_OVERLAP_MS = (15 * 60 + 30) * 1000;
+
 /** Builds the identity service; no listening, no environment: the caller decides both. */
-export async function buildApp({ config, database }: IdentityDeps): Promise<ServiceInstance> {
+export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
+  const { config, database } = deps;
+  const masterKey = deps.masterKey ?? config.masterKey;
+  if (!masterKey) throw new Error('identity needs a master key (IDENTITY_MASTER_KEY)');
+  const clock = deps.clock ?? (() => new Date());
+  const secrets = deriveSecrets(masterKey);
+  const keys = new SigningKeyStore({
+    db: database.db,
+    keyEncryptionKey: secrets.keyEncryptionKey,
+    clock,
+    overlapMs: KEY_OVERLAP_MS,
+    maxAgeMs: config.signingKeyMaxAgeMs,
+  });
+  const ctx: IdentityContext = { db: database.db, keys, secrets, clock, config };
+  await keys.ensureActiveKey();
+  if (config.bootstrapAdminPassword) await bootstrapAdmin(ctx, config.bootstrapAdminPassword);
+
   const app = await createService({
     name: 'identity',
     version: '1.0.0',
@@ -18,6 +56,33 @@ export async function buildApp({ config, database }: IdentityDeps): Promise<Serv
     readiness: () => database.checkReady(),
     config,
   });
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
+  await app.register(accessTokenAuth, {
+    resolver: { resolve: (kid) => keys.resolve(kid) },
+    issuer: config.issuer,
+    audience: config.audience,
+    now: clock,
+  });
+
+  // Rotation by age, checked hourly in every replica; the advisory lock in ensureActiveKey makes
+  // the replicas agree on one new key.
+  const rotation = setInterval(() => {
+    keys
+      .ensureActiveKey()
+      .catch((err: unknown) => app.log.error({ err }, 'signing key rotation failed'));
+  }, 3_600_000);
+  rotation.unref();
+  app.addHook('onClose', async () => clearInterval(rotation));
+
   departmentRoutes(app, { db: database.db });
+  adminRoutes(app, ctx);
+  authRoutes(app, ctx);
+  residentRoutes(app, ctx);
+  deviceRoutes(app, ctx);
+  presentationRoutes(app, ctx);
+  credentialRoutes(app, ctx);
+  statusListRoutes(app, ctx);
+  keyRoutes(app, ctx);
+  meRoutes(app, ctx);
   return app;
 }

@@ -1,14 +1,82 @@
-import { type BaseConfig, baseConfig, parseEnv, serviceEnv } from '@tongban/service-kit';
+import {
+  type BaseConfig,
+  baseConfig,
+  ConfigError,
+  parseEnv,
+  serviceEnv,
+} from '@tongban/service-kit';
 import { Type } from 'typebox';
 
-const Env = Type.Object({ ...serviceEnv(3001) });
+const Env = Type.Object({
+  ...serviceEnv(3001),
+  /** 32+ random bytes, base64url or base64. Required in production; the demo makes its own. */
+  IDENTITY_MASTER_KEY: Type.Optional(Type.String({ minLength: 43 })),
+  /** `iss` of every token identity signs. Kept short: it rides in every QR code. */
+  TOKEN_ISSUER: Type.String({ minLength: 1, maxLength: 64, default: 'tb' }),
+  TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'tongban' }),
+  /**
+   * The base URLs under which clients reach identity (directly and through the portal), comma
+   * separated. Device proofs must name one of them (RFC 9449 `htu`); the first is also the base of
+   * status-list URIs.
+   */
+  IDENTITY_PUBLIC_URLS: Type.String({
+    minLength: 1,
+    default: 'http://127.0.0.1:3001,http://127.0.0.1:3000/api/identity',
+  }),
+  SIGNING_KEY_MAX_AGE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+  /** Creates the first system administrator when no staff exists yet (demo and first install). */
+  BOOTSTRAP_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
+});
 
-export type IdentityConfig = BaseConfig;
+export interface IdentityConfig extends BaseConfig {
+  readonly masterKey: Buffer | undefined;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly publicUrls: readonly string[];
+  readonly signingKeyMaxAgeMs: number;
+  readonly bootstrapAdminPassword: string | undefined;
+}
 
 /** Pure: the caller hands in the environment and the working directory. */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
 ): IdentityConfig {
-  return baseConfig('identity', parseEnv(Env, env), env, cwd);
+  const parsed = parseEnv(Env, env);
+  const base = baseConfig('identity', parsed, env, cwd);
+  const masterKey =
+    parsed.IDENTITY_MASTER_KEY === undefined ? undefined : decodeKey(parsed.IDENTITY_MASTER_KEY);
+  if (base.env === 'production' && masterKey === undefined) {
+    throw new ConfigError([
+      'IDENTITY_MASTER_KEY: required in production (32 random bytes, base64url); there is no default',
+    ]);
+  }
+  const publicUrls = parsed.IDENTITY_PUBLIC_URLS.split(',')
+    .map((u) => u.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  for (const url of publicUrls) {
+    if (!/^https?:\/\/[^/]+/.test(url)) {
+      throw new ConfigError([`IDENTITY_PUBLIC_URLS: not an http(s) URL: ${url}`]);
+    }
+  }
+  return {
+    ...base,
+    masterKey,
+    issuer: parsed.TOKEN_ISSUER,
+    audience: parsed.TOKEN_AUDIENCE,
+    publicUrls,
+    signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
+    bootstrapAdminPassword: parsed.BOOTSTRAP_ADMIN_PASSWORD,
+  };
+}
+
+function decodeKey(text: string): Buffer {
+  const key = Buffer.from(
+    text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+    'base64url',
+  );
+  if (key.length < 32) {
+    throw new ConfigError(['IDENTITY_MASTER_KEY: must decode to at least 32 bytes']);
+  }
+  return key;
 }

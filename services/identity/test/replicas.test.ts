@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { openDatabase } from '@tongban/db';
 import { createTestDatabase, type TestDatabase } from '@tongban/testing';
 import { sql } from 'drizzle-orm';
@@ -14,7 +15,14 @@ describe('two identity replicas starting at once on an empty database', () => {
   afterAll(() => target.drop());
 
   it('both come up ready and the migrations ran once', async () => {
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }, process.cwd());
+    const config = loadConfig(
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        IDENTITY_MASTER_KEY: randomBytes(32).toString('base64url'),
+      },
+      process.cwd(),
+    );
     const start = async () => {
       const database = await openDatabase({
         service: 'identity',
@@ -36,6 +44,14 @@ describe('two identity replicas starting at once on an empty database', () => {
         sql`select hash, count(*)::int as n from tongban_migrations.identity group by hash`,
       );
       for (const row of (rows as unknown as { rows: { n: number }[] }).rows) expect(row.n).toBe(1);
+      // Both replicas agreed on one signing key (advisory lock at start): one JWKS, one kid.
+      const jwks = await Promise.all(
+        replicas.map(async ({ app }) =>
+          (await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json(),
+        ),
+      );
+      expect(jwks[0].keys).toHaveLength(1);
+      expect(jwks[1]).toEqual(jwks[0]);
     } finally {
       for (const { app, database } of replicas) {
         await app.close();

@@ -1,7 +1,21 @@
 import { sql } from 'drizzle-orm';
-import { check, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 export const identity = pgSchema('identity');
+
+const ts = (name: string) => timestamp(name, { withTimezone: true });
 
 /** Departments of the city; staff, clients and verifiers all belong to one. */
 export const departments = identity.table(
@@ -10,7 +24,201 @@ export const departments = identity.table(
     code: text('code').primaryKey(),
     nameZh: text('name_zh').notNull(),
     nameEn: text('name_en').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [check('departments_code_format', sql`${t.code} ~ '^[a-z][a-z0-9_]{1,39}$'`)],
 );
+
+/** Staff accounts. The password hash is scrypt with its parameters (see domain/auth/passwords.ts). */
+export const staff = identity.table(
+  'staff',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull(),
+    displayName: text('display_name').notNull(),
+    departmentCode: text('department_code')
+      .notNull()
+      .references(() => departments.code),
+    roles: text('roles').array().notNull(),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    disabledAt: ts('disabled_at'),
+  },
+  (t) => [
+    uniqueIndex('staff_username_key').on(t.username),
+    check('staff_username_format', sql`${t.username} ~ '^[a-z0-9][a-z0-9._-]{2,63}$'`),
+  ],
+);
+
+/**
+ * Failed logins per account and per address, shared by every replica. A key is locked for a
+ * while once it passes its threshold; a success clears the account's row.
+ */
+export const loginFailures = identity.table('login_failures', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull(),
+  windowStartedAt: ts('window_started_at').notNull(),
+  lockedUntil: ts('locked_until'),
+});
+
+/** Department systems using OAuth 2.0 client credentials. */
+export const clients = identity.table('clients', {
+  clientId: text('client_id').primaryKey(),
+  name: text('name').notNull(),
+  departmentCode: text('department_code')
+    .notNull()
+    .references(() => departments.code),
+  secretHash: text('secret_hash').notNull(),
+  scopes: text('scopes').array().notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  disabledAt: ts('disabled_at'),
+});
+
+/**
+ * Residents. The ID number is never stored in clear: a keyed hash finds duplicates, an AES-GCM
+ * ciphertext keeps it for the rare display, and a masked form is what pages show.
+ */
+export const residents = identity.table(
+  'residents',
+  {
+    subjectId: text('subject_id').primaryKey(),
+    idDocumentType: text('id_document_type').notNull(),
+    idLookupHash: text('id_lookup_hash').notNull(),
+    idNumberEncrypted: text('id_number_encrypted').notNull(),
+    idNumberMasked: text('id_number_masked').notNull(),
+    fullName: text('full_name').notNull(),
+    birthDate: date('birth_date').notNull(),
+    phone: text('phone').notNull(),
+    enrolledBy: text('enrolled_by').notNull(),
+    enrolledDepartment: text('enrolled_department').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('residents_id_lookup_hash_key').on(t.idLookupHash)],
+);
+
+/** A resident's e-ID credential; its status is published in a Token Status List at status_index. */
+export const credentials = identity.table(
+  'credentials',
+  {
+    id: text('id').primaryKey(),
+    subjectId: text('subject_id')
+      .notNull()
+      .references(() => residents.subjectId),
+    statusIndex: integer('status_index').notNull(),
+    status: text('status').notNull().default('valid'),
+    version: integer('version').notNull().default(1),
+    issuedAt: ts('issued_at').notNull().defaultNow(),
+    statusChangedAt: ts('status_changed_at'),
+    statusReason: text('status_reason'),
+  },
+  (t) => [
+    uniqueIndex('credentials_status_index_key').on(t.statusIndex),
+    index('credentials_subject_idx').on(t.subjectId),
+    check('credentials_status', sql`${t.status} in ('valid', 'revoked', 'suspended')`),
+    check('credentials_status_index_range', sql`${t.statusIndex} >= 0`),
+  ],
+);
+
+/** Append-only history of credential status changes: who, when, why. */
+export const credentialEvents = identity.table('credential_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  credentialId: text('credential_id')
+    .notNull()
+    .references(() => credentials.id),
+  action: text('action').notNull(),
+  fromStatus: text('from_status').notNull(),
+  toStatus: text('to_status').notNull(),
+  reason: text('reason').notNull(),
+  actorId: text('actor_id').notNull(),
+  actorDepartment: text('actor_department').notNull(),
+  at: ts('at').notNull().defaultNow(),
+});
+
+/** One-time activation codes printed at enrolment; only a hash is kept. */
+export const activationCodes = identity.table('activation_codes', {
+  codeHash: text('code_hash').primaryKey(),
+  subjectId: text('subject_id')
+    .notNull()
+    .references(() => residents.subjectId),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdBy: text('created_by').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** Resident devices: the public half of a key pair that never left the device. */
+export const devices = identity.table(
+  'devices',
+  {
+    id: text('id').primaryKey(),
+    subjectId: text('subject_id')
+      .notNull()
+      .references(() => residents.subjectId),
+    keyId: text('key_id').notNull(),
+    jkt: text('jkt').notNull(),
+    publicJwk: jsonb('public_jwk').notNull(),
+    label: text('label').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('devices_jkt_key').on(t.jkt),
+    uniqueIndex('devices_subject_key_id_key').on(t.subjectId, t.keyId),
+  ],
+);
+
+/** Device-proof ids seen recently: a proof is accepted once (RFC 9449 §11.1). */
+export const proofJtis = identity.table(
+  'proof_jtis',
+  {
+    jkt: text('jkt').notNull(),
+    jti: text('jti').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jkt, t.jti] }), index('proof_jtis_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * Every successful verification of a presentation. The unique jti is what makes a QR single
+ * use: the insert that wins the race is the one verification; every other gets a conflict.
+ */
+export const verifications = identity.table(
+  'verifications',
+  {
+    id: text('id').primaryKey(),
+    jti: text('jti').notNull(),
+    subjectId: text('subject_id').notNull(),
+    credentialId: text('credential_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    verifierKind: text('verifier_kind').notNull(),
+    verifierId: text('verifier_id').notNull(),
+    verifierDepartment: text('verifier_department').notNull(),
+    counter: text('counter'),
+    verifiedAt: ts('verified_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('verifications_jti_key').on(t.jti),
+    index('verifications_subject_idx').on(t.subjectId, t.verifiedAt),
+  ],
+);
+
+/** The platform's Ed25519 signing keys; private halves encrypted under the key-encryption key. */
+export const signingKeys = identity.table('signing_keys', {
+  kid: text('kid').primaryKey(),
+  publicJwk: jsonb('public_jwk').notNull(),
+  privateKeyEncrypted: text('private_key_encrypted').notNull(),
+  createdAt: ts('created_at').notNull(),
+  /** Set when a newer key takes over signing; the key keeps verifying until published_until. */
+  retiredAt: ts('retired_at'),
+  /** Leaves the JWKS after this instant: every token it signed has expired by then. */
+  publishedUntil: ts('published_until'),
+});
+
+/** Which resident attributes a department's verifiers see after a scan. */
+export const attributePolicies = identity.table('attribute_policies', {
+  departmentCode: text('department_code')
+    .primaryKey()
+    .references(() => departments.code),
+  attributes: text('attributes').array().notNull(),
+});

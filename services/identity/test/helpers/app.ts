@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@tongban/db';
 import type { ServiceInstance } from '@tongban/service-kit';
@@ -9,14 +10,40 @@ export const migrationsFolder = fileURLToPath(
   new URL('../../../../migrations/identity', import.meta.url),
 );
 
+/** Public base URL the tests' device proofs name (htu). */
+export const PUBLIC_URL = 'http://identity.test';
+
+/** A clock the test moves by hand. */
+export interface TestClock {
+  (): Date;
+  set(date: Date): void;
+  advance(ms: number): void;
+}
+
+export function testClock(start = new Date('2026-11-26T09:00:00Z')): TestClock {
+  let now = start.getTime();
+  const clock = (() => new Date(now)) as TestClock;
+  clock.set = (d) => {
+    now = d.getTime();
+  };
+  clock.advance = (ms) => {
+    now += ms;
+  };
+  return clock;
+}
+
 export interface TestApp {
   readonly app: ServiceInstance;
   readonly database: Database;
+  readonly clock: TestClock;
   close(): Promise<void>;
 }
 
 /** The service as it runs, on a database of its own that is dropped afterwards. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { clock?: TestClock } = {},
+): Promise<TestApp> {
   const target = await createTestDatabase();
   const database = await openDatabase({
     service: 'identity',
@@ -24,11 +51,24 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     migrationsFolder,
   });
   await database.migrate();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
-  const app = await buildApp({ config, database });
+  const config = loadConfig(
+    {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      IDENTITY_MASTER_KEY: randomBytes(32).toString('base64url'),
+      IDENTITY_PUBLIC_URLS: PUBLIC_URL,
+      BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      RATE_LIMIT_MAX: '100000',
+      ...env,
+    },
+    process.cwd(),
+  );
+  const clock = options.clock ?? testClock(new Date());
+  const app = await buildApp({ config, database, clock });
   return {
     app,
     database,
+    clock,
     async close() {
       await app.close();
       await database.close();
@@ -36,3 +76,5 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   };
 }
+
+export const ADMIN_PASSWORD = 'admin-password-for-tests';

@@ -1,0 +1,42 @@
+import { errors } from '@tongban/service-kit';
+import { and, eq, isNull } from 'drizzle-orm';
+import { devices } from '../../db/schema.js';
+import type { IdentityContext } from '../context.js';
+import { verifyDeviceProof } from './device-proof.js';
+import { issueAccessToken } from './issue-access-token.js';
+
+/**
+ * A resident signs in by proving possession of an activated device key; the access token is
+ * bound to that key (cnf.jkt), so a copied token is useless without the device.
+ */
+export async function deviceToken({
+  ctx,
+  input,
+}: {
+  ctx: IdentityContext;
+  input: { proof: string | undefined; method: string; path: string };
+}) {
+  const now = ctx.clock();
+  const proof = await verifyDeviceProof(ctx.db, {
+    proof: input.proof,
+    method: input.method,
+    path: input.path,
+    publicUrls: ctx.config.publicUrls,
+    now,
+  });
+  const [device] = await ctx.db
+    .update(devices)
+    .set({ lastUsedAt: now })
+    .where(and(eq(devices.jkt, proof.jkt), isNull(devices.revokedAt)))
+    .returning();
+  if (!device) throw errors.unauthorized('This device is not activated, or it was revoked.');
+  const token = await issueAccessToken(ctx, {
+    kind: 'resident',
+    sub: device.subjectId,
+    client_id: 'tongban-resident-app',
+    roles: ['resident'],
+    scope: 'resident',
+    cnf: { jkt: proof.jkt },
+  });
+  return { ...token, subjectId: device.subjectId, deviceId: device.id };
+}

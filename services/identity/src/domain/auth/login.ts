@@ -1,0 +1,80 @@
+import type { StaffRole } from '@tongban/auth';
+import { ApiError, errors } from '@tongban/service-kit';
+import { eq } from 'drizzle-orm';
+import { clearFailures, lockedUntil, recordFailure } from '../../db/queries/login-failures.js';
+import { staff } from '../../db/schema.js';
+import type { IdentityContext } from '../context.js';
+import { scopesForRoles } from '../scopes.js';
+import { issueAccessToken } from './issue-access-token.js';
+import { verifyPassword } from './passwords.js';
+
+const WINDOW_MS = 15 * 60_000;
+const LOCK_MS = 15 * 60_000;
+// An account locks after a handful of guesses; an address after many (a counter office shares one).
+const ACCOUNT_THRESHOLD = 5;
+const ADDRESS_THRESHOLD = 50;
+
+export interface LoginInput {
+  readonly username: string;
+  readonly password: string;
+  readonly address: string;
+}
+
+/**
+ * Staff login. Every failure looks the same from outside (same message, same work: an unknown
+ * account is checked against a dummy hash), and failures are throttled per account and per
+ * address across all replicas.
+ */
+export async function login({ ctx, input }: { ctx: IdentityContext; input: LoginInput }) {
+  const now = ctx.clock();
+  const username = input.username.trim().toLowerCase();
+  const accountKey = `account:${username}`;
+  const addressKey = `address:${input.address}`;
+  const locked = await lockedUntil(ctx.db, [accountKey, addressKey], now);
+  if (locked) {
+    const seconds = Math.ceil((locked.getTime() - now.getTime()) / 1000);
+    throw new ApiError({
+      status: 429,
+      code: 'rate_limited',
+      detail: `Too many failed sign-ins; try again in ${Math.ceil(seconds / 60)} min.`,
+      headers: { 'retry-after': String(seconds) },
+    });
+  }
+  const [account] = await ctx.db.select().from(staff).where(eq(staff.username, username)).limit(1);
+  const ok = await verifyPassword(input.password, account?.passwordHash);
+  if (!ok || !account || account.disabledAt !== null) {
+    await recordFailure(ctx.db, accountKey, {
+      now,
+      windowMs: WINDOW_MS,
+      threshold: ACCOUNT_THRESHOLD,
+      lockMs: LOCK_MS,
+    });
+    await recordFailure(ctx.db, addressKey, {
+      now,
+      windowMs: WINDOW_MS,
+      threshold: ADDRESS_THRESHOLD,
+      lockMs: LOCK_MS,
+    });
+    throw errors.unauthorized('The username or password is incorrect.');
+  }
+  await clearFailures(ctx.db, accountKey);
+  const roles = account.roles as StaffRole[];
+  const token = await issueAccessToken(ctx, {
+    kind: 'staff',
+    sub: account.id,
+    client_id: 'tongban-portal',
+    department: account.departmentCode,
+    roles,
+    scope: scopesForRoles(roles),
+  });
+  return {
+    ...token,
+    staff: {
+      id: account.id,
+      username: account.username,
+      displayName: account.displayName,
+      department: account.departmentCode,
+      roles,
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { Db } from '@tongban/db';
+import type { IdentityConfig } from '../config.js';
+import type { Secrets } from '../crypto/secrets.js';
+import type { Clock, SigningKeyStore } from './keys/key-store.js';
+
+/** What every identity verb may use; built once in buildApp and passed down. */
+export interface IdentityContext {
+  readonly db: Db;
+  readonly keys: SigningKeyStore;
+  readonly secrets: Secrets;
+  readonly clock: Clock;
+  readonly config: Pick<IdentityConfig, 'issuer' | 'audience' | 'publicUrls'>;
+}
+
+/** The caller, as the auth hook established it. */
+export type { Actor } from '@tongban/auth';

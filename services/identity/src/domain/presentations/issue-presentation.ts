@@ -1,0 +1,87 @@
+import { ApiError, errors } from '@tongban/service-kit';
+import { deviceKeyId, issuePresentationToken } from '@tongban/tokens';
+import { and, eq, isNull } from 'drizzle-orm';
+import { credentials, devices } from '../../db/schema.js';
+import { verifyDeviceProof } from '../auth/device-proof.js';
+import type { Actor, IdentityContext } from '../context.js';
+import { credentialRefusal } from './refusals.js';
+
+/**
+ * The resident's phone asks for a fresh presentation token every minute. The request carries the
+ * resident's access token and a new device proof bound to it, so neither a stolen access token nor
+ * a replayed request can mint a QR code: only the device holding the key can.
+ */
+export async function issuePresentation({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: IdentityContext;
+  actor: Actor;
+  input: {
+    proof: string | undefined;
+    accessToken: string;
+    method: string;
+    path: string;
+    subjectId?: string;
+  };
+}) {
+  if (actor.kind !== 'resident') throw errors.forbidden('Only residents obtain presentations.');
+  if (input.subjectId !== undefined && input.subjectId !== actor.subject) {
+    throw errors.forbidden('A presentation can only be issued for yourself.');
+  }
+  const now = ctx.clock();
+  const proof = await verifyDeviceProof(ctx.db, {
+    proof: input.proof,
+    method: input.method,
+    path: input.path,
+    publicUrls: ctx.config.publicUrls,
+    now,
+    accessToken: input.accessToken,
+  });
+  if (actor.dpopKeyThumbprint !== undefined && actor.dpopKeyThumbprint !== proof.jkt) {
+    throw new ApiError({
+      status: 401,
+      code: 'invalid_dpop_proof',
+      detail: 'The proof was signed by another key than the token is bound to.',
+    });
+  }
+  const [device] = await ctx.db
+    .select()
+    .from(devices)
+    .where(
+      and(
+        eq(devices.jkt, proof.jkt),
+        eq(devices.subjectId, actor.subject),
+        isNull(devices.revokedAt),
+      ),
+    )
+    .limit(1);
+  if (!device) {
+    throw new ApiError({
+      status: 403,
+      code: 'device_revoked',
+      detail: 'This device is not active for this resident.',
+    });
+  }
+  const [credential] = await ctx.db
+    .select()
+    .from(credentials)
+    .where(eq(credentials.subjectId, actor.subject))
+    .limit(1);
+  if (!credential) throw errors.notFound('No credential for this resident.');
+  const refusal = credentialRefusal(credential.status);
+  if (refusal) throw refusal;
+
+  const { kid, privateKey } = await ctx.keys.signingKey();
+  const issued = await issuePresentationToken({
+    key: privateKey,
+    kid,
+    issuer: ctx.config.issuer,
+    subject: actor.subject,
+    statusIndex: credential.statusIndex,
+    deviceKeyId: await deviceKeyId(device.publicJwk as Record<string, string>),
+    now,
+  });
+  return { token: issued.token, expiresAt: issued.expiresAt.toISOString() };
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { ApiError, errors } from '@tongban/service-kit';
+import { isTokenError, type TokenErrorCode, verifyPresentationToken } from '@tongban/tokens';
+import { and, eq } from 'drizzle-orm';
+import {
+  attributePolicies,
+  credentials,
+  devices,
+  residents,
+  verifications,
+} from '../../db/schema.js';
+import type { Actor, IdentityContext } from '../context.js';
+import { credentialRefusal } from './refusals.js';
+
+/**
+ * Online verification shares one clock with issuance (identity signed the token), so only the
+ * drift between replicas needs tolerating — a second — not the 30 s allowed to offline counters.
+ */
+export const ONLINE_CLOCK_TOLERANCE_SECONDS = 1;
+
+export const DEFAULT_VISIBLE_ATTRIBUTES = [
+  'fullName',
+  'birthDate',
+  'idDocumentType',
+  'idNumberMasked',
+] as const;
+export const ATTRIBUTES = [...DEFAULT_VISIBLE_ATTRIBUTES, 'phone'] as const;
+export type Attribute = (typeof ATTRIBUTES)[number];
+
+const STATUS: Record<TokenErrorCode, number> = {
+  malformed_token: 400,
+  signature_invalid: 401,
+  unknown_key: 401,
+  presentation_expired: 401,
+  presentation_not_yet_valid: 401,
+  status_list_expired: 400,
+  status_list_not_yet_valid: 400,
+  validation_failed: 400,
+};
+
+const DETAIL: Partial<Record<TokenErrorCode, string>> = {
+  malformed_token: 'This is not a Tongban presentation code.',
+  signature_invalid: 'The code is not signed by this city’s identity service.',
+  unknown_key: 'The code was signed with a key that is not (or no longer) trusted.',
+  presentation_expired: 'The code has expired; ask the resident to refresh it.',
+  presentation_not_yet_valid: 'The code is dated in the future.',
+};
+
+/**
+ * Counter verification: signature, type, issuer, time window, credential status, device status,
+ * then the single-use check. The verification row's unique jti is the lock: of concurrent
+ * verifications of one code, exactly one insert succeeds and every other is a replay.
+ */
+export async function verifyPresentation({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: IdentityContext;
+  actor: Actor;
+  input: { token: string; counter?: string | undefined };
+}) {
+  const allowed =
+    (actor.kind === 'staff' && actor.roles.includes('counter_clerk')) ||
+    (actor.kind === 'client' && actor.scopes.has('presentations:verify'));
+  if (!allowed)
+    throw errors.forbidden(
+      'Verifying presentations needs the counter_clerk role or the presentations:verify scope.',
+    );
+
+  const now = ctx.clock();
+  let claims: Awaited<ReturnType<typeof verifyPresentationToken>>['claims'];
+  try {
+    ({ claims } = await verifyPresentationToken(input.token, {
+      resolveKey: (kid) => ctx.keys.resolve(kid),
+      issuer: ctx.config.issuer,
+      now,
+      clockToleranceSeconds: ONLINE_CLOCK_TOLERANCE_SECONDS,
+    }));
+  } catch (err) {
+    if (!isTokenError(err)) throw err;
+    throw new ApiError({
+      status: STATUS[err.code],
+      code: err.code,
+      detail: DETAIL[err.code] ?? 'The code cannot be verified.',
+    });
+  }
+
+  const [credential] = await ctx.db
+    .select()
+    .from(credentials)
+    .where(and(eq(credentials.subjectId, claims.sub), eq(credentials.statusIndex, claims.sl)))
+    .limit(1);
+  if (!credential) {
+    throw new ApiError({
+      status: 401,
+      code: 'signature_invalid',
+      detail: 'The code does not match any credential.',
+    });
+  }
+  const refusal = credentialRefusal(credential.status);
+  if (refusal) throw refusal;
+  const [device] = await ctx.db
+    .select()
+    .from(devices)
+    .where(and(eq(devices.subjectId, claims.sub), eq(devices.keyId, claims.cnf.kid)))
+    .limit(1);
+  if (!device || device.revokedAt !== null) {
+    throw new ApiError({
+      status: 403,
+      code: 'device_revoked',
+      detail: 'The device that showed this code has been revoked.',
+    });
+  }
+
+  const verificationId = randomUUID();
+  const department = actor.department ?? 'unknown';
+  const consumed = await ctx.db
+    .insert(verifications)
+    .values({
+      id: verificationId,
+      jti: claims.jti,
+      subjectId: claims.sub,
+      credentialId: credential.id,
+      deviceId: device.id,
+      verifierKind: actor.kind,
+      verifierId: actor.subject,
+      verifierDepartment: department,
+      counter: input.counter ?? null,
+      verifiedAt: now,
+    })
+    .onConflictDoNothing({ target: verifications.jti })
+    .returning({ id: verifications.id });
+  if (consumed.length === 0) {
+    throw new ApiError({
+      status: 409,
+      code: 'presentation_replayed',
+      detail: 'This code was already used; ask the resident for a fresh one.',
+    });
+  }
+
+  const [resident] = await ctx.db
+    .select()
+    .from(residents)
+    .where(eq(residents.subjectId, claims.sub))
+    .limit(1);
+  const [policy] = await ctx.db
+    .select()
+    .from(attributePolicies)
+    .where(eq(attributePolicies.departmentCode, department))
+    .limit(1);
+  const visible = new Set<string>(policy?.attributes ?? DEFAULT_VISIBLE_ATTRIBUTES);
+  const all: Record<Attribute, string> = {
+    fullName: resident?.fullName ?? '',
+    birthDate: resident?.birthDate ?? '',
+    idDocumentType: resident?.idDocumentType ?? '',
+    idNumberMasked: resident?.idNumberMasked ?? '',
+    phone: resident?.phone ?? '',
+  };
+  const attributes = Object.fromEntries(Object.entries(all).filter(([name]) => visible.has(name)));
+  return {
+    verificationId,
+    verifiedAt: now.toISOString(),
+    subjectId: claims.sub,
+    credentialId: credential.id,
+    expiresAt: new Date(claims.exp * 1000).toISOString(),
+    attributes,
+  };
+}

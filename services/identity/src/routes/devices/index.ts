@@ -1,0 +1,95 @@
+import { requireActor } from '@tongban/auth';
+import type { ServiceInstance } from '@tongban/service-kit';
+import { Type } from 'typebox';
+import type { IdentityContext } from '../../domain/context.js';
+import { activateDevice } from '../../domain/devices/activate-device.js';
+import { listMyDevices, revokeMyDevice } from '../../domain/devices/resident-devices.js';
+
+const Device = Type.Object({
+  id: Type.String(),
+  label: Type.String(),
+  keyId: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+const resident = { auth: { kinds: ['resident'] as const } };
+
+export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
+  app.post(
+    '/v1/devices/activate',
+    {
+      schema: {
+        tags: ['devices'],
+        summary:
+          'Activate a device with the printed code; the DPoP proof header carries and proves the device key',
+        headers: Type.Object({ dpop: Type.Optional(Type.String({ maxLength: 4096 })) }),
+        body: Type.Object(
+          {
+            activationCode: Type.String({ minLength: 16, maxLength: 32 }),
+            label: Type.Optional(Type.String({ maxLength: 60 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            deviceId: Type.String(),
+            subjectId: Type.String(),
+            keyId: Type.String(),
+            credential: Type.Union([
+              Type.Object({
+                id: Type.String(),
+                statusIndex: Type.Integer(),
+                status: Type.String(),
+              }),
+              Type.Null(),
+            ]),
+          }),
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(
+        await activateDevice({
+          ctx,
+          input: {
+            activationCode: request.body.activationCode,
+            label: request.body.label,
+            proof: request.headers.dpop,
+            method: request.method,
+            path: request.url.split('?')[0] ?? request.url,
+          },
+        }),
+      ),
+  );
+
+  app.get(
+    '/v1/me/devices',
+    {
+      config: resident,
+      schema: {
+        tags: ['me'],
+        summary: "The resident's devices",
+        security: [{ bearerAuth: [] }],
+        response: { 200: Type.Object({ items: Type.Array(Device), nextCursor: Type.Null() }) },
+      },
+    },
+    (request) => listMyDevices({ ctx, actor: requireActor(request) }),
+  );
+
+  app.post(
+    '/v1/me/devices/:deviceId/revoke',
+    {
+      config: resident,
+      schema: {
+        tags: ['me'],
+        summary: 'Revoke one of your devices (a lost phone): its tokens and codes stop working',
+        security: [{ bearerAuth: [] }],
+        params: Type.Object({ deviceId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 200: Device },
+      },
+    },
+    (request) =>
+      revokeMyDevice({ ctx, actor: requireActor(request), deviceId: request.params.deviceId }),
+  );
+}

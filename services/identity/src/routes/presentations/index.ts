@@ -1,0 +1,117 @@
+import { requireActor } from '@tongban/auth';
+import { errors, type ServiceInstance } from '@tongban/service-kit';
+import { Type } from 'typebox';
+import type { IdentityContext } from '../../domain/context.js';
+import { issuePresentation } from '../../domain/presentations/issue-presentation.js';
+import { ATTRIBUTES, verifyPresentation } from '../../domain/presentations/verify-presentation.js';
+import { renderQr } from '../../domain/qr.js';
+
+const Token = Type.String({ minLength: 1, maxLength: 4096 });
+
+export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
+  app.post(
+    '/v1/presentations',
+    {
+      config: { auth: { kinds: ['resident'] } },
+      schema: {
+        tags: ['presentations'],
+        summary:
+          'A fresh presentation token (60 s, single use) for the QR code on the resident’s phone',
+        description:
+          'Authorization: DPoP <resident token>, plus a DPoP proof signed by the device key and bound to that token (ath).',
+        security: [{ bearerAuth: [] }],
+        headers: Type.Object({ dpop: Type.Optional(Type.String({ maxLength: 4096 })) }),
+        body: Type.Object(
+          {
+            subjectId: Type.Optional(
+              Type.String({ maxLength: 64, description: 'If sent, must be your own' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            token: Type.String(),
+            expiresAt: Type.String({ format: 'date-time' }),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const accessToken = (request.headers.authorization ?? '').replace(/^\S+\s+/, '');
+      const result = await issuePresentation({
+        ctx,
+        actor: requireActor(request),
+        input: {
+          proof: request.headers.dpop,
+          accessToken,
+          method: request.method,
+          path: request.url.split('?')[0] ?? request.url,
+          ...(request.body.subjectId === undefined ? {} : { subjectId: request.body.subjectId }),
+        },
+      });
+      reply.header('cache-control', 'no-store');
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.post(
+    '/v1/presentations/verify',
+    {
+      config: { auth: { kinds: ['staff', 'client'] } },
+      schema: {
+        tags: ['presentations'],
+        summary:
+          'Verify a scanned presentation (counter_clerk, or a client with presentations:verify); consumes it',
+        security: [{ bearerAuth: [] }],
+        body: Type.Object(
+          { token: Token, counter: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            verificationId: Type.String(),
+            verifiedAt: Type.String({ format: 'date-time' }),
+            subjectId: Type.String(),
+            credentialId: Type.String(),
+            expiresAt: Type.String({ format: 'date-time' }),
+            attributes: Type.Partial(
+              Type.Object(Object.fromEntries(ATTRIBUTES.map((a) => [a, Type.String()]))),
+            ),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return verifyPresentation({ ctx, actor: requireActor(request), input: request.body });
+    },
+  );
+
+  // For print and for clients that cannot render QR codes themselves (see qr.ts).
+  for (const format of ['svg', 'png'] as const) {
+    app.get(
+      `/v1/presentations/:token/qr.${format}`,
+      {
+        schema: {
+          tags: ['presentations'],
+          summary: `The presentation token as a QR code (${format.toUpperCase()}, ECC M)`,
+          params: Type.Object({ token: Token }),
+        },
+      },
+      async (request, reply) => {
+        // Only something shaped like a compact JWS is rendered: this is not a general QR service.
+        if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(request.params.token)) {
+          throw errors.validationFailed('Not a presentation token.', {
+            errors: [{ field: 'params.token', message: 'is not a compact JWS' }],
+          });
+        }
+        const image = await renderQr(request.params.token, format);
+        return reply
+          .header('cache-control', 'no-store')
+          .type(format === 'svg' ? 'image/svg+xml' : 'image/png')
+          .send(image);
+      },
+    );
+  }
+}

@@ -1,0 +1,60 @@
+import { requireActor } from '@tongban/auth';
+import type { ServiceInstance } from '@tongban/service-kit';
+import { Type } from 'typebox';
+import type { IdentityContext } from '../../domain/context.js';
+import { enrolResident } from '../../domain/residents/enrol-resident.js';
+import { ID_DOCUMENT_TYPES } from '../../domain/residents/id-document.js';
+
+export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
+  app.post(
+    '/v1/residents',
+    {
+      config: { auth: { kinds: ['staff'], roles: ['counter_clerk'] } },
+      schema: {
+        tags: ['residents'],
+        summary: 'Enrol a resident after in-person proofing (counter_clerk)',
+        description:
+          'Returns the pseudonymous subject id, the credential and a one-time activation code (24 h) with its QR for printing. The ID number is kept only as a keyed hash and ciphertext.',
+        security: [{ bearerAuth: [] }],
+        body: Type.Object(
+          {
+            fullName: Type.String({ minLength: 1, maxLength: 100 }),
+            birthDate: Type.String({ format: 'date' }),
+            phone: Type.String({ pattern: '^\\+?[0-9]{6,20}$' }),
+            idDocument: Type.Object(
+              {
+                type: Type.Enum([...ID_DOCUMENT_TYPES]),
+                number: Type.String({ minLength: 5, maxLength: 40 }),
+              },
+              { additionalProperties: false },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            subjectId: Type.String(),
+            credential: Type.Object({
+              id: Type.String(),
+              statusIndex: Type.Integer(),
+              status: Type.String(),
+            }),
+            activation: Type.Object({
+              code: Type.String(),
+              expiresAt: Type.String({ format: 'date-time' }),
+              qrText: Type.String(),
+              qrSvg: Type.String(),
+              qrPng: Type.String({ description: 'data: URL' }),
+            }),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return reply
+        .code(201)
+        .send(await enrolResident({ ctx, actor: requireActor(request), input: request.body }));
+    },
+  );
+}
