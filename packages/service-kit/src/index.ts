@@ -1,6 +1,26 @@
 export { type BaseConfig, baseConfig, ConfigError, parseEnv, serviceEnv } from './config.js';
 export { createService, type ServiceInstance, type ServiceOptions } from './create-service.js';
 export { ApiError, type ApiErrorInit, errors, isApiError } from './errors.js';
+export {
+  type DbTransaction,
+  deleteExpiredIdempotencyKeys,
+  hashRequest,
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_TTL_MS,
+  IDEMPOTENCY_LOCK_TIMEOUT_MS,
+  IDEMPOTENT_REPLAYED_HEADER,
+  IdempotencyKeyHeaders,
+  type IdempotencyKeysTable,
+  type IdempotentHeaders,
+  type IdempotentResponse,
+  type IdempotentResult,
+  idempotencyKeyFrom,
+  idempotencyKeysTable,
+  parseIdempotencyKey,
+  type RunIdempotentOptions,
+  replyIdempotent,
+  runIdempotent,
+} from './idempotency.js';
 export { loggerOptions, REDACTED_PATHS } from './logger.js';
 export { decodeCursor, encodeCursor, ListQuery, listOf, page } from './pagination.js';
 export { PROBLEM_CONTENT_TYPE, sendProblem, toApiError } from './plugins/problem-json.js';

@@ -14,9 +14,9 @@ import { credentialRefusal } from './refusals.js';
 
 /**
  * Online verification shares one clock with issuance (identity signed the token), so only the
- * drift between replicas needs tolerating — a second — not the 30 s allowed to offline counters.
+ * drift between replicas needs tolerating — half a second — not the 30 s allowed to offline counters.
  */
-export const ONLINE_CLOCK_TOLERANCE_SECONDS = 1;
+export const ONLINE_CLOCK_TOLERANCE_SECONDS = 0.5;
 
 export const DEFAULT_VISIBLE_ATTRIBUTES = [
   'fullName',
