@@ -1,9 +1,14 @@
 import formbody from '@fastify/formbody';
 import { accessTokenAuth } from '@tongban/auth';
 import type { Database } from '@tongban/db';
-import { createService, type ServiceInstance } from '@tongban/service-kit';
+import {
+  createService,
+  deleteExpiredIdempotencyKeys,
+  type ServiceInstance,
+} from '@tongban/service-kit';
 import type { IdentityConfig } from './config.js';
 import { deriveSecrets } from './crypto/secrets.js';
+import { idempotencyKeys } from './db/schema.js';
 import { bootstrapAdmin } from './domain/admin/manage.js';
 import type { IdentityContext } from './domain/context.js';
 import { type Clock, SigningKeyStore } from './domain/keys/key-store.js';

@@ -19,6 +19,8 @@ export interface Secrets {
   readonly idLookupKey: Buffer;
   /** Encrypts ID document numbers kept for display. */
   readonly idEncryptionKey: Buffer;
+  /** Encrypts stored responses replayed to idempotent retries (they can carry activation codes). */
+  readonly responseSealKey: Buffer;
 }
 
 export const MASTER_KEY_BYTES = 32;
@@ -33,6 +35,7 @@ export function deriveSecrets(masterKey: Buffer): Secrets {
     keyEncryptionKey: derive('signing-key-encryption'),
     idLookupKey: derive('id-number-lookup'),
     idEncryptionKey: derive('id-number-encryption'),
+    responseSealKey: derive('idempotent-response-encryption'),
   };
 }
 

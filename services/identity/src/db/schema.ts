@@ -1,3 +1,4 @@
+import { idempotencyKeysTable } from '@tongban/service-kit';
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
@@ -222,3 +223,6 @@ export const attributePolicies = identity.table('attribute_policies', {
     .references(() => departments.code),
   attributes: text('attributes').array().notNull(),
 });
+
+/** Responses of creating POSTs sent with an Idempotency-Key, replayed to retries for 24 h. */
+export const idempotencyKeys = idempotencyKeysTable(identity);

@@ -1,6 +1,14 @@
 import { requireActor } from '@tongban/auth';
-import type { ServiceInstance } from '@tongban/service-kit';
+import {
+  IdempotencyKeyHeaders,
+  idempotencyKeyFrom,
+  replyIdempotent,
+  runIdempotent,
+  type ServiceInstance,
+} from '@tongban/service-kit';
 import { Type } from 'typebox';
+import { open, seal } from '../../crypto/secrets.js';
+import { idempotencyKeys } from '../../db/schema.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { enrolResident } from '../../domain/residents/enrol-resident.js';
 import { ID_DOCUMENT_TYPES } from '../../domain/residents/id-document.js';
@@ -16,6 +24,7 @@ export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
         description:
           'Returns the pseudonymous subject id, the credential and a one-time activation code (24 h) with its QR for printing. The ID number is kept only as a keyed hash and ciphertext.',
         security: [{ bearerAuth: [] }],
+        headers: IdempotencyKeyHeaders,
         body: Type.Object(
           {
             fullName: Type.String({ minLength: 1, maxLength: 100 }),
@@ -52,9 +61,38 @@ export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return reply
-        .code(201)
-        .send(await enrolResident({ ctx, actor: requireActor(request), input: request.body }));
+      const actor = requireActor(request);
+      const scope = `${actor.kind}:${actor.subject}`;
+      const key = idempotencyKeyFrom(request);
+      // A counter's retry after a dropped connection gets the same resident and activation code
+      // back instead of 409 already_enrolled with the code lost. The stored response is sealed:
+      // activation codes are otherwise kept only as hashes.
+      const aad = `${scope}|${key ?? ''}`;
+      const result = await runIdempotent({
+        db: ctx.db,
+        table: idempotencyKeys,
+        scope,
+        key,
+        method: request.method,
+        path: request.url,
+        body: request.body,
+        now: ctx.clock(),
+        run: async (tx) => {
+          const enrolled = await enrolResident({
+            ctx: { ...ctx, db: tx },
+            actor,
+            input: request.body,
+          });
+          return {
+            status: 201,
+            body: { sealed: seal(ctx.secrets.responseSealKey, JSON.stringify(enrolled), aad) },
+          };
+        },
+      });
+      const body = JSON.parse(
+        open(ctx.secrets.responseSealKey, result.body.sealed, aad).toString('utf8'),
+      );
+      return replyIdempotent(reply, { ...result, body });
     },
   );
 }
