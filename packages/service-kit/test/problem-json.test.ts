@@ -213,6 +213,7 @@ describe('logging', () => {
       config: { ...testConfig, logLevel: 'info' },
       logStream: sink.stream,
     });
+    app.get('/v1/tokens/:token/qr.png', async () => ({ ok: true }));
     app.get('/v1/echo', async (request) => {
       request.log.info(
         { input: { idNumber: '110101199003074518', phone: '13800138000' } },
@@ -226,8 +227,12 @@ describe('logging', () => {
         url: '/v1/echo',
         headers: { authorization: 'Bearer eyJsecret', cookie: 'sid=topsecret' },
       });
+      const jws = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhYmNkZWZnaCJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+      await app.inject({ method: 'GET', url: `/v1/tokens/${jws}/qr.png` });
       const text = sink.lines().join('\n');
       expect(text).toContain('verb input');
+      expect(text).toContain('/v1/tokens/[token]/qr.png');
+      expect(text).not.toContain(jws);
       expect(text).not.toMatch(/eyJsecret|topsecret|110101199003074518|13800138000/);
       expect(text).toContain('[redacted]');
     } finally {
