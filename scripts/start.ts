@@ -2,10 +2,13 @@
 // process (as in production), on embedded PostgreSQL unless DATABASE_URL is set. Prints the URLs
 // once every service answers /readyz, and stops them all cleanly on Ctrl-C or SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { seedDemoCity } from './seed/seed.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const env = process.env;
@@ -36,6 +39,28 @@ const urlOf = (s: ServiceSpec) => `http://${host.includes(':') ? `[${host}]` : h
 const byName = Object.fromEntries(services.map((s) => [s.name, urlOf(s)]));
 const dataDir = resolve(root, env.TONGBAN_DATA_DIR ?? '.data');
 
+const demo = env.NODE_ENV !== 'production';
+const secretsDir = join(dataDir, 'secrets');
+
+/** A demo secret made on first start and kept (0600) beside the demo data. */
+async function demoSecret(name: string): Promise<string> {
+  const file = join(secretsDir, name);
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+    await writeFile(file, randomBytes(18).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch(
+      () => {},
+    );
+    return (await readFile(file, 'utf8')).trim();
+  }
+}
+
+// Secrets have no defaults: the demo generates its own on first start and says where they are.
+const adminPassword =
+  env.BOOTSTRAP_ADMIN_PASSWORD ?? (demo ? await demoSecret('admin-password') : undefined);
+const staffPassword = demo ? await demoSecret('demo-staff-password') : undefined;
+
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
@@ -51,6 +76,12 @@ function startService(spec: ServiceSpec): ChildProcess {
       IDENTITY_URL: env.IDENTITY_URL ?? byName.identity,
       WORKFLOW_URL: env.WORKFLOW_URL ?? byName.workflow,
       RECORDS_URL: env.RECORDS_URL ?? byName.records,
+      ...(spec.name === 'identity' && adminPassword
+        ? { BOOTSTRAP_ADMIN_PASSWORD: adminPassword }
+        : {}),
+      ...(spec.name === 'identity' && !env.IDENTITY_PUBLIC_URLS
+        ? { IDENTITY_PUBLIC_URLS: `${byName.identity},${byName.portal}/api/identity` }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches the launcher alone, which then sends one SIGTERM.
@@ -124,8 +155,43 @@ try {
   await stopAll(1);
 }
 
+async function seed(): Promise<string[]> {
+  if (!demo || env.TONGBAN_SEED === 'false' || !adminPassword || !staffPassword) return [];
+  try {
+    const report = await seedDemoCity({
+      identityUrl: byName.identity ?? '',
+      adminPassword,
+      staffPassword,
+    });
+    const file = join(dataDir, 'demo', 'credentials.txt');
+    if (report.clientSecrets.length > 0 || report.activationCodes.length > 0) {
+      await mkdir(join(dataDir, 'demo'), { recursive: true, mode: 0o700 });
+      const lines = [
+        `# written ${new Date().toISOString()}`,
+        ...report.clientSecrets.map((c) => `client ${c.clientId} secret ${c.clientSecret}`),
+        ...report.activationCodes.map(
+          (a) =>
+            `resident ${a.fullName} subject ${a.subjectId} activation code ${a.code} (until ${a.expiresAt})`,
+        ),
+        '',
+      ];
+      await appendFile(file, lines.join('\n'), { mode: 0o600 });
+    }
+    const c = report.created;
+    return [
+      `Demo city seeded (new this start: ${c.departments} departments, ${c.staff} staff, ${c.clients} clients, ${c.residents} residents).`,
+      `  sign in as admin / ${adminPassword}, or <department>.clerk|officer|admin (e.g. public-security.clerk) / ${staffPassword}`,
+      `  demo secrets (generated on first start) are in ${secretsDir}; client secrets and activation codes in ${file}`,
+    ];
+  } catch (err) {
+    return [`Demo seed skipped: ${(err as Error).message}`];
+  }
+}
+
 if (!stopping) {
+  const seeded = await seed();
   const lines = [
+    ...seeded,
     '',
     'Tongban is running:',
     `  portal    ${byName.portal}/`,

@@ -40,6 +40,34 @@ describe('the start command', () => {
     }
   });
 
+  it('seeds the demo city through the API, and staff can sign in through the gateway', async () => {
+    const out = system.output();
+    expect(out).toMatch(
+      /Demo city seeded \(new this start: 6 departments, 18 staff, 2 clients, 4 residents\)/,
+    );
+    const departments = await (
+      await fetch(`${system.urls.portal}/api/identity/v1/departments`)
+    ).json();
+    expect(departments.items.map((d: { code: string }) => d.code)).toEqual(
+      expect.arrayContaining([
+        'public_security',
+        'market_regulation',
+        'fire_safety',
+        'health',
+        'civil_affairs',
+        'social_security',
+      ]),
+    );
+    const password = /public-security\.clerk\) \/ (\S+)/.exec(out)?.[1];
+    const login = await fetch(`${system.urls.portal}/api/identity/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'public-security.clerk', password }),
+    });
+    expect(login.status).toBe(200);
+    expect((await login.json()).staff.roles).toEqual(['counter_clerk']);
+  });
+
   it('stops every service cleanly on Ctrl-C and exits 0', async () => {
     expect(await system.stop()).toBe(0);
     await expect(fetch(`${system.urls.identity}/healthz`)).rejects.toThrow();
