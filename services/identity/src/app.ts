@@ -69,12 +69,15 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     now: clock,
   });
 
-  // Rotation by age, checked hourly in every replica; the advisory lock in ensureActiveKey makes
-  // the replicas agree on one new key.
+  // Hourly in every replica: rotation by age (the advisory lock in ensureActiveKey makes the
+  // replicas agree on one new key) and the sweep of expired idempotency keys (SKIP LOCKED).
   const rotation = setInterval(() => {
     keys
       .ensureActiveKey()
       .catch((err: unknown) => app.log.error({ err }, 'signing key rotation failed'));
+    deleteExpiredIdempotencyKeys({ db: database.db, table: idempotencyKeys, now: clock() }).catch(
+      (err: unknown) => app.log.error({ err }, 'idempotency key sweep failed'),
+    );
   }, 3_600_000);
   rotation.unref();
   app.addHook('onClose', async () => clearInterval(rotation));

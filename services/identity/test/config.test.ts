@@ -1,0 +1,63 @@
+import { ConfigError } from '@tongban/service-kit';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+
+const KEY = Buffer.alloc(32, 7).toString('base64url');
+
+describe('identity loadConfig', () => {
+  it('refuses to start in production without a master key, naming the variable', () => {
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/tongban' }, '/srv'),
+    ).toThrow(/IDENTITY_MASTER_KEY: required in production/);
+  });
+
+  it('starts in production with a master key and reads the key as bytes', () => {
+    const config = loadConfig({ NODE_ENV: 'production', IDENTITY_MASTER_KEY: KEY }, '/srv');
+    expect(config.masterKey?.equals(Buffer.alloc(32, 7))).toBe(true);
+  });
+
+  it('refuses a master key that does not decode to 32 bytes', () => {
+    expect(() => loadConfig({ IDENTITY_MASTER_KEY: '*'.repeat(50) }, '/srv')).toThrow(
+      /at least 32 bytes/,
+    );
+    expect(() => loadConfig({ IDENTITY_MASTER_KEY: 'short' }, '/srv')).toThrow(ConfigError);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' }, '/srv');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems.join('\n')).toMatch(
+        /PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/,
+      );
+    }
+  });
+
+  it('uses embedded PostgreSQL under the data folder unless a database URL is set', () => {
+    expect(loadConfig({}, '/srv').database).toEqual({
+      kind: 'pglite',
+      dataDir: '/srv/.data/identity',
+    });
+    expect(
+      loadConfig(
+        { IDENTITY_DATABASE_URL: 'postgres://a/b', DATABASE_URL: 'postgres://c/d' },
+        '/srv',
+      ).database,
+    ).toEqual({
+      kind: 'postgres',
+      url: 'postgres://a/b',
+    });
+  });
+
+  it('strips trailing slashes from public URLs and refuses non-URLs', () => {
+    expect(
+      loadConfig(
+        { IDENTITY_PUBLIC_URLS: 'https://id.city.gov/, https://city.gov/api/identity' },
+        '/srv',
+      ).publicUrls,
+    ).toEqual(['https://id.city.gov', 'https://city.gov/api/identity']);
+    expect(() => loadConfig({ IDENTITY_PUBLIC_URLS: 'id.city.gov' }, '/srv')).toThrow(ConfigError);
+  });
+});
