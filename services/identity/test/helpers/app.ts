@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { type Database, openDatabase } from '@tongban/db';
-import type { ServiceInstance } from '@tongban/service-kit';
-import { createTestDatabase } from '@tongban/testing';
+import { startTestService, type TestService } from '@tongban/service-kit/testing';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
@@ -32,11 +30,8 @@ export function testClock(start = new Date('2026-11-26T09:00:00Z')): TestClock {
   return clock;
 }
 
-export interface TestApp {
-  readonly app: ServiceInstance;
-  readonly database: Database;
+export interface TestApp extends TestService {
   readonly clock: TestClock;
-  close(): Promise<void>;
 }
 
 /** The service as it runs, on a database of its own that is dropped afterwards. */
@@ -44,13 +39,6 @@ export async function startTestApp(
   env: Record<string, string> = {},
   options: { clock?: TestClock } = {},
 ): Promise<TestApp> {
-  const target = await createTestDatabase();
-  const database = await openDatabase({
-    service: 'identity',
-    target: target.target,
-    migrationsFolder,
-  });
-  await database.migrate();
   const config = loadConfig(
     {
       NODE_ENV: 'test',
@@ -64,17 +52,12 @@ export async function startTestApp(
     process.cwd(),
   );
   const clock = options.clock ?? testClock(new Date());
-  const app = await buildApp({ config, database, clock });
-  return {
-    app,
-    database,
-    clock,
-    async close() {
-      await app.close();
-      await database.close();
-      await target.drop();
-    },
-  };
+  const service = await startTestService({
+    service: 'identity',
+    migrationsFolder,
+    build: (database) => buildApp({ config, database, clock }),
+  });
+  return { ...service, clock };
 }
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
