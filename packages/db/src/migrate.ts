@@ -27,7 +27,7 @@ interface AppliedRow extends Record<string, unknown> {
 
 /**
  * Applies the service's pending migrations in one transaction that first takes a
- * transaction-scoped advisory lock: replicas starting together queue on the lock, and the one
+ * transaction-scoped advisory lock: replicas (and other services) starting together queue on it, and the one
  * that follows sees the work done and applies nothing. A migration whose file changed after it
  * was applied stops the start, since the schema would no longer match the code.
  */
@@ -35,9 +35,9 @@ export async function runMigrations(db: AnyDb, options: Options): Promise<Migrat
   const files = readMigrationFiles({ migrationsFolder: options.migrationsFolder });
   const table = sql`${sql.identifier(MIGRATIONS_SCHEMA)}.${sql.identifier(options.service)}`;
   return db.transaction(async (tx) => {
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtext(${`tongban.migrate.${options.service}`}))`,
-    );
+    // One lock for every service, not one per service: services sharing a database also share
+    // the tongban_migrations schema, and concurrent CREATE SCHEMA IF NOT EXISTS can still collide.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('tongban.migrate'))`);
     await tx.execute(sql`create schema if not exists ${sql.identifier(MIGRATIONS_SCHEMA)}`);
     await tx.execute(
       sql`create table if not exists ${table} (id serial primary key, hash text not null, created_at bigint not null, applied_at timestamptz not null default now())`,

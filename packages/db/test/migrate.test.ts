@@ -92,3 +92,33 @@ describe('two replicas starting together on an empty database', () => {
     }
   });
 });
+
+describe('different services migrating one empty database at once', () => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    target = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await target.drop();
+  });
+
+  it('all succeed: the shared bookkeeping schema is created once', async () => {
+    const other = fileURLToPath(new URL('./fixtures/migrations/other', import.meta.url));
+    const opened = await Promise.all(
+      [fixture, other, fixture, other].map((folder, i) =>
+        openDatabase({
+          service: i % 2 === 0 ? 'demo' : 'other',
+          target: target.target,
+          migrationsFolder: folder,
+        }),
+      ),
+    );
+    try {
+      const reports = await Promise.all(opened.map((d) => d.migrate()));
+      expect(reports.map((r) => r.ranNow.length).sort()).toEqual([0, 0, 2, 2]);
+      await Promise.all(opened.map((d) => d.checkReady()));
+    } finally {
+      await Promise.all(opened.map((d) => d.close()));
+    }
+  });
+});
