@@ -40,6 +40,7 @@ export {
   type SignAccessTokenOptions,
   signAccessToken,
 } from './sign.js';
+export { type TokenCacheOptions, VerifiedTokenCache } from './token-cache.js';
 export {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   MAX_ACCESS_TOKEN_LENGTH,

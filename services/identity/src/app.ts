@@ -12,6 +12,7 @@ import { idempotencyKeys } from './db/schema.js';
 import { bootstrapAdmin } from './domain/admin/manage.js';
 import type { IdentityContext } from './domain/context.js';
 import { type Clock, SigningKeyStore } from './domain/keys/key-store.js';
+import { VerificationBatcher } from './domain/presentations/verification-batcher.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth/index.js';
 import { credentialRoutes } from './routes/credentials/index.js';
@@ -49,7 +50,8 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     overlapMs: KEY_OVERLAP_MS,
     maxAgeMs: config.signingKeyMaxAgeMs,
   });
-  const ctx: IdentityContext = { db: database.db, keys, secrets, clock, config };
+  const verifications = new VerificationBatcher(database.db, clock);
+  const ctx: IdentityContext = { db: database.db, keys, secrets, clock, config, verifications };
   await keys.ensureActiveKey();
   if (config.bootstrapAdminPassword) await bootstrapAdmin(ctx, config.bootstrapAdminPassword);
 

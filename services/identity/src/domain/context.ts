@@ -2,6 +2,7 @@ import type { Db } from '@tongban/db';
 import type { IdentityConfig } from '../config.js';
 import type { Secrets } from '../crypto/secrets.js';
 import type { Clock, SigningKeyStore } from './keys/key-store.js';
+import type { VerificationBatcher } from './presentations/verification-batcher.js';
 
 /** What every identity verb may use; built once in buildApp and passed down. */
 export interface IdentityContext {
@@ -9,6 +10,7 @@ export interface IdentityContext {
   readonly keys: SigningKeyStore;
   readonly secrets: Secrets;
   readonly clock: Clock;
+  readonly verifications: VerificationBatcher;
   readonly config: Pick<IdentityConfig, 'issuer' | 'audience' | 'publicUrls'>;
 }
 

@@ -1,14 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { ApiError, errors } from '@tongban/service-kit';
 import { isTokenError, type TokenErrorCode, verifyPresentationToken } from '@tongban/tokens';
-import { and, eq } from 'drizzle-orm';
-import {
-  attributePolicies,
-  credentials,
-  devices,
-  residents,
-  verifications,
-} from '../../db/schema.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { credentialRefusal } from './refusals.js';
 
@@ -47,9 +38,10 @@ const DETAIL: Partial<Record<TokenErrorCode, string>> = {
 };
 
 /**
- * Counter verification: signature, type, issuer, time window, credential status, device status,
- * then the single-use check. The verification row's unique jti is the lock: of concurrent
- * verifications of one code, exactly one insert succeeds and every other is a replay.
+ * Counter verification: signature, type, issuer, time window (in memory), then credential status,
+ * device status and the single-use check in one database statement shared with concurrent
+ * verifications (verification-batcher.ts). The verification row's unique jti is the lock: of
+ * concurrent verifications of one code, exactly one insert succeeds and every other is a replay.
  */
 export async function verifyPresentation({
   ctx,
@@ -86,52 +78,34 @@ export async function verifyPresentation({
     });
   }
 
-  const [credential] = await ctx.db
-    .select()
-    .from(credentials)
-    .where(and(eq(credentials.subjectId, claims.sub), eq(credentials.statusIndex, claims.sl)))
-    .limit(1);
-  if (!credential) {
+  const department = actor.department ?? 'unknown';
+  const row = await ctx.verifications.verify({
+    jti: claims.jti,
+    subjectId: claims.sub,
+    statusIndex: claims.sl,
+    deviceKeyId: claims.cnf.kid,
+    verifierKind: actor.kind,
+    verifierId: actor.subject,
+    verifierDepartment: department,
+    counter: input.counter ?? null,
+  });
+  if (row.credentialId === null || row.credentialStatus === null) {
     throw new ApiError({
       status: 401,
       code: 'signature_invalid',
       detail: 'The code does not match any credential.',
     });
   }
-  const refusal = credentialRefusal(credential.status);
+  const refusal = credentialRefusal(row.credentialStatus);
   if (refusal) throw refusal;
-  const [device] = await ctx.db
-    .select()
-    .from(devices)
-    .where(and(eq(devices.subjectId, claims.sub), eq(devices.keyId, claims.cnf.kid)))
-    .limit(1);
-  if (!device || device.revokedAt !== null) {
+  if (row.deviceId === null || row.deviceRevoked) {
     throw new ApiError({
       status: 403,
       code: 'device_revoked',
       detail: 'The device that showed this code has been revoked.',
     });
   }
-
-  const verificationId = randomUUID();
-  const department = actor.department ?? 'unknown';
-  const consumed = await ctx.db
-    .insert(verifications)
-    .values({
-      id: verificationId,
-      jti: claims.jti,
-      subjectId: claims.sub,
-      credentialId: credential.id,
-      deviceId: device.id,
-      verifierKind: actor.kind,
-      verifierId: actor.subject,
-      verifierDepartment: department,
-      counter: input.counter ?? null,
-      verifiedAt: now,
-    })
-    .onConflictDoNothing({ target: verifications.jti })
-    .returning({ id: verifications.id });
-  if (consumed.length === 0) {
+  if (!row.consumed) {
     throw new ApiError({
       status: 409,
       code: 'presentation_replayed',
@@ -139,17 +113,8 @@ export async function verifyPresentation({
     });
   }
 
-  const [resident] = await ctx.db
-    .select()
-    .from(residents)
-    .where(eq(residents.subjectId, claims.sub))
-    .limit(1);
-  const [policy] = await ctx.db
-    .select()
-    .from(attributePolicies)
-    .where(eq(attributePolicies.departmentCode, department))
-    .limit(1);
-  const visible = new Set<string>(policy?.attributes ?? DEFAULT_VISIBLE_ATTRIBUTES);
+  const visible = new Set<string>(row.policy ?? DEFAULT_VISIBLE_ATTRIBUTES);
+  const resident = row.resident;
   const all: Record<Attribute, string> = {
     fullName: resident?.fullName ?? '',
     birthDate: resident?.birthDate ?? '',
@@ -158,11 +123,12 @@ export async function verifyPresentation({
     phone: resident?.phone ?? '',
   };
   const attributes = Object.fromEntries(Object.entries(all).filter(([name]) => visible.has(name)));
+  const verificationId = row.verificationId;
   return {
     verificationId,
-    verifiedAt: now.toISOString(),
+    verifiedAt: row.verifiedAt.toISOString(),
     subjectId: claims.sub,
-    credentialId: credential.id,
+    credentialId: row.credentialId,
     expiresAt: new Date(claims.exp * 1000).toISOString(),
     attributes,
   };

@@ -61,6 +61,8 @@ export function keyRoutes(app: ServiceInstance, ctx: IdentityContext) {
     },
     async (request) => {
       const result = await ctx.keys.revoke(request.params.kid);
+      // Tokens verified under the withdrawn key must not be served from the cache either.
+      app.accessTokenCache?.clear();
       if (!result.revoked) throw errors.notFound('No published key with that kid.');
       return { kid: request.params.kid, ...result };
     },
