@@ -17,6 +17,7 @@ export {
   StaffRole,
 } from './claims.js';
 export { AuthError, type AuthFailure, isAuthError } from './errors.js';
+export { FailureThrottle, type FailureThrottleOptions } from './failure-throttle.js';
 export {
   createJwksKeyResolver,
   type HttpJwksFetcherOptions,

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Actor, KINDS, type Kind } from './claims.js';
 import { isAuthError } from './errors.js';
+import { FailureThrottle, type FailureThrottleOptions } from './failure-throttle.js';
 import type { KeyResolver } from './keys.js';
 import { type TokenCacheOptions, VerifiedTokenCache } from './token-cache.js';
 import { verifyAccessToken } from './verify.js';
@@ -40,6 +41,8 @@ export interface AccessTokenAuthOptions {
   readonly now?: () => Date;
   /** Verified tokens are remembered briefly (default 30 s, 10,000 tokens); `false` turns it off. */
   readonly cache?: TokenCacheOptions | false;
+  /** Refused tokens per address before 429 (default 60 a minute); `false` turns it off. */
+  readonly failureThrottle?: FailureThrottleOptions | false;
 }
 
 type Scheme = 'Bearer' | 'DPoP';
@@ -58,6 +61,8 @@ export const accessTokenAuth = fp<AccessTokenAuthOptions>(
   async (app: FastifyInstance, options) => {
     const now = options.now ?? (() => new Date());
     const cache = options.cache === false ? undefined : new VerifiedTokenCache(options.cache);
+    const throttle =
+      options.failureThrottle === false ? undefined : new FailureThrottle(options.failureThrottle);
     app.decorateRequest('actor', undefined);
     app.decorate('accessTokenCache', cache);
 
@@ -88,6 +93,15 @@ export const accessTokenAuth = fp<AccessTokenAuthOptions>(
       if (token === undefined) throw invalidToken(scheme);
 
       const at = now();
+      const wait = throttle?.retryAfter(request.ip, at.getTime()) ?? 0;
+      if (wait > 0) {
+        throw new ApiError({
+          status: 429,
+          code: 'rate_limited',
+          detail: 'Too many invalid access tokens from this address; slow down.',
+          headers: { 'retry-after': String(wait) },
+        });
+      }
       let actor: Actor | undefined = cache?.get(token, at.getTime());
       try {
         actor ??= await verifyAccessToken(token, {
@@ -98,6 +112,7 @@ export const accessTokenAuth = fp<AccessTokenAuthOptions>(
         });
         cache?.set(token, actor, at.getTime());
       } catch (err) {
+        throttle?.recordFailure(request.ip, at.getTime());
         request.log.info(
           { reason: isAuthError(err) ? err.reason : 'unexpected' },
           'access token refused',

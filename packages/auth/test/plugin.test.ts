@@ -265,3 +265,49 @@ describe('accessTokenAuth', () => {
     }
   });
 });
+
+describe('accessTokenAuth failure throttle', () => {
+  it('answers 429 rate_limited to an address after too many refused tokens, and resets after the window', async () => {
+    let now = NOW.getTime();
+    const service = await createService({
+      name: 'auth-throttle-test',
+      version: '0.0.0',
+      description: 'failure throttle under test',
+      readiness: async () => {},
+      docs: false,
+      config: {
+        logLevel: 'silent',
+        bodyLimit: 64 * 1024,
+        rateLimit: { max: 10_000, windowMs: 60_000 },
+        trustProxy: false,
+      },
+    });
+    await service.register(accessTokenAuth, {
+      resolver: localKeyResolver({ keys: [key.publicJwk] }),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      now: () => new Date(now),
+      failureThrottle: { max: 3, windowMs: 60_000 },
+    });
+    service.get('/v1/me', { config: { auth: {} } }, async (request) => ({
+      subject: requireActor(request).subject,
+    }));
+    try {
+      const call = (authorization: string, remoteAddress = '10.0.0.7') =>
+        service.inject({ method: 'GET', url: '/v1/me', headers: { authorization }, remoteAddress });
+      const valid = await bearer(key);
+      for (let i = 0; i < 3; i++)
+        expect((await call('Bearer forged.token.here')).statusCode).toBe(401);
+      const blocked = await call(valid);
+      expect(blocked.statusCode).toBe(429);
+      expect(blocked.json().code).toBe('rate_limited');
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      // Another address is not affected; this one recovers after the window.
+      expect((await call(valid, '10.0.0.8')).statusCode).toBe(200);
+      now += 60_000;
+      expect((await call(valid)).statusCode).toBe(200);
+    } finally {
+      await service.close();
+    }
+  });
+});
