@@ -1,5 +1,6 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SigningKeyStore } from '../src/domain/keys/key-store.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import {
   adminToken,
@@ -98,5 +99,29 @@ describe('signing key rotation', () => {
     });
     expect(res.statusCode).toBe(403);
     expect((await t.app.inject({ method: 'POST', url: '/v1/keys/rotate' })).statusCode).toBe(401);
+  });
+
+  it('rotates by age: a key older than SIGNING_KEY_MAX_AGE_DAYS is replaced at the next check', async () => {
+    const aged = await startTestApp({ SIGNING_KEY_MAX_AGE_DAYS: '1' });
+    try {
+      const first = (await aged.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json()
+        .keys;
+      expect(first).toHaveLength(1);
+      const store = new SigningKeyStore({
+        db: aged.database.db,
+        keyEncryptionKey: Buffer.alloc(32),
+        clock: () => new Date(aged.clock().getTime() + 2 * 86_400_000),
+        overlapMs: 60_000,
+        maxAgeMs: 86_400_000,
+      });
+      await store.ensureActiveKey();
+      const kids = (await store.jwks()).keys.map((k) => k.kid);
+      expect(kids).toContain(first[0].kid);
+      expect(kids).toHaveLength(2);
+      await store.ensureActiveKey(); // a second replica checking the same hour adds nothing
+      expect((await store.jwks()).keys).toHaveLength(2);
+    } finally {
+      await aged.close();
+    }
   });
 });

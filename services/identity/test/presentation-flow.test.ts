@@ -229,4 +229,22 @@ describe('POST /v1/presentations authorization', () => {
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('device_revoked');
   });
+
+  it('refuses at the counter a code shown before its device was revoked, with device_revoked', async () => {
+    const a = await residentWithDevice(t.app, clerk);
+    const minted = await presentation(t.app, a.device, a.token);
+    const devices = await t.app.inject({
+      method: 'GET',
+      url: '/v1/me/devices',
+      headers: { authorization: `DPoP ${a.token}` },
+    });
+    await t.app.inject({
+      method: 'POST',
+      url: `/v1/me/devices/${devices.json().items[0].id}/revoke`,
+      headers: { authorization: `DPoP ${a.token}` },
+    });
+    const res = await verify(t.app, clerk, minted);
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('device_revoked');
+  });
 });
