@@ -16,6 +16,42 @@ const MAX_PROOF_AGE_SECONDS = 60;
 const CLOCK_TOLERANCE_SECONDS = 30;
 const MAX_PROOF_LENGTH = 4096;
 
+/** What a device proof is checked against: the proof header and the request it came with. */
+export interface ProofRequest {
+  readonly proof: string | undefined;
+  readonly method: string;
+  /** Path as the service received it, without the query (RFC 9449 §4.3 compares without it). */
+  readonly path: string;
+}
+
+export function proofRequestOf(request: {
+  headers: Record<string, string | string[] | undefined>;
+  method: string;
+  url: string;
+}): ProofRequest {
+  const header = request.headers.dpop;
+  return {
+    proof: typeof header === 'string' ? header : undefined,
+    method: request.method,
+    path: request.url.split('?')[0] ?? request.url,
+  };
+}
+
+/** Checks a request's device proof against this deployment's public URLs and clock. */
+export function verifyRequestProof(
+  ctx: { db: Db; config: { publicUrls: readonly string[] } },
+  request: ProofRequest,
+  now: Date,
+  accessToken?: string,
+): Promise<VerifiedProof> {
+  return verifyDeviceProof(ctx.db, {
+    ...request,
+    publicUrls: ctx.config.publicUrls,
+    now,
+    ...(accessToken === undefined ? {} : { accessToken }),
+  });
+}
+
 export interface VerifiedProof {
   readonly jwk: JWK;
   /** RFC 7638 SHA-256 thumbprint of the device key. */

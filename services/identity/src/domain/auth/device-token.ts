@@ -2,28 +2,16 @@ import { errors } from '@tongban/service-kit';
 import { and, eq, isNull } from 'drizzle-orm';
 import { devices } from '../../db/schema.js';
 import type { IdentityContext } from '../context.js';
-import { verifyDeviceProof } from './device-proof.js';
+import { type ProofRequest, verifyRequestProof } from './device-proof.js';
 import { issueAccessToken } from './issue-access-token.js';
 
 /**
  * A resident signs in by proving possession of an activated device key; the access token is
  * bound to that key (cnf.jkt), so a copied token is useless without the device.
  */
-export async function deviceToken({
-  ctx,
-  input,
-}: {
-  ctx: IdentityContext;
-  input: { proof: string | undefined; method: string; path: string };
-}) {
+export async function deviceToken({ ctx, input }: { ctx: IdentityContext; input: ProofRequest }) {
   const now = ctx.clock();
-  const proof = await verifyDeviceProof(ctx.db, {
-    proof: input.proof,
-    method: input.method,
-    path: input.path,
-    publicUrls: ctx.config.publicUrls,
-    now,
-  });
+  const proof = await verifyRequestProof(ctx, input, now);
   const [device] = await ctx.db
     .update(devices)
     .set({ lastUsedAt: now })

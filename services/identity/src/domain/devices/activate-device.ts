@@ -4,7 +4,7 @@ import { deviceKeyId } from '@tongban/tokens';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { sha256 } from '../../crypto/secrets.js';
 import { activationCodes, credentials, devices } from '../../db/schema.js';
-import { verifyDeviceProof } from '../auth/device-proof.js';
+import { type ProofRequest, verifyRequestProof } from '../auth/device-proof.js';
 import type { IdentityContext } from '../context.js';
 import { normaliseActivationCode } from '../residents/enrol-resident.js';
 
@@ -18,22 +18,10 @@ export async function activateDevice({
   input,
 }: {
   ctx: IdentityContext;
-  input: {
-    activationCode: string;
-    label: string | undefined;
-    proof: string | undefined;
-    method: string;
-    path: string;
-  };
+  input: { activationCode: string; label: string | undefined; request: ProofRequest };
 }) {
   const now = ctx.clock();
-  const proof = await verifyDeviceProof(ctx.db, {
-    proof: input.proof,
-    method: input.method,
-    path: input.path,
-    publicUrls: ctx.config.publicUrls,
-    now,
-  });
+  const proof = await verifyRequestProof(ctx, input.request, now);
   const keyId = await deviceKeyId(proof.jwk);
   const codeHash = sha256(normaliseActivationCode(input.activationCode));
   return ctx.db.transaction(async (tx) => {

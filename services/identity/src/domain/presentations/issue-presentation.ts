@@ -2,7 +2,7 @@ import { ApiError, errors } from '@tongban/service-kit';
 import { deviceKeyId, issuePresentationToken } from '@tongban/tokens';
 import { and, eq, isNull } from 'drizzle-orm';
 import { credentials, devices } from '../../db/schema.js';
-import { verifyDeviceProof } from '../auth/device-proof.js';
+import { type ProofRequest, verifyRequestProof } from '../auth/device-proof.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { credentialRefusal } from './refusals.js';
 
@@ -18,27 +18,14 @@ export async function issuePresentation({
 }: {
   ctx: IdentityContext;
   actor: Actor;
-  input: {
-    proof: string | undefined;
-    accessToken: string;
-    method: string;
-    path: string;
-    subjectId?: string;
-  };
+  input: { request: ProofRequest; accessToken: string; subjectId?: string };
 }) {
   if (actor.kind !== 'resident') throw errors.forbidden('Only residents obtain presentations.');
   if (input.subjectId !== undefined && input.subjectId !== actor.subject) {
     throw errors.forbidden('A presentation can only be issued for yourself.');
   }
   const now = ctx.clock();
-  const proof = await verifyDeviceProof(ctx.db, {
-    proof: input.proof,
-    method: input.method,
-    path: input.path,
-    publicUrls: ctx.config.publicUrls,
-    now,
-    accessToken: input.accessToken,
-  });
+  const proof = await verifyRequestProof(ctx, input.request, now, input.accessToken);
   if (actor.dpopKeyThumbprint !== undefined && actor.dpopKeyThumbprint !== proof.jkt) {
     throw new ApiError({
       status: 401,

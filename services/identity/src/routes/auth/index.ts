@@ -1,6 +1,7 @@
 import type { ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import { clientToken } from '../../domain/auth/client-token.js';
+import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import { deviceToken } from '../../domain/auth/device-token.js';
 import { login } from '../../domain/auth/login.js';
 import type { IdentityContext } from '../../domain/context.js';
@@ -11,8 +12,6 @@ const TokenResponse = Type.Object({
   expiresIn: Type.Integer(),
   scope: Type.String(),
 });
-
-const pathOf = (url: string) => url.split('?')[0] ?? url;
 
 export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
@@ -112,7 +111,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
       reply.header('cache-control', 'no-store');
       return deviceToken({
         ctx,
-        input: { proof: request.headers.dpop, method: request.method, path: pathOf(request.url) },
+        input: proofRequestOf(request),
       });
     },
   );

@@ -1,6 +1,7 @@
 import { requireActor } from '@tongban/auth';
 import type { ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
+import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { activateDevice } from '../../domain/devices/activate-device.js';
 import { listMyDevices, revokeMyDevice } from '../../domain/devices/resident-devices.js';
@@ -55,9 +56,7 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
           input: {
             activationCode: request.body.activationCode,
             label: request.body.label,
-            proof: request.headers.dpop,
-            method: request.method,
-            path: request.url.split('?')[0] ?? request.url,
+            request: proofRequestOf(request),
           },
         }),
       ),

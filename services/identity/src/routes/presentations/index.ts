@@ -1,6 +1,7 @@
 import { requireActor } from '@tongban/auth';
 import { errors, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
+import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { issuePresentation } from '../../domain/presentations/issue-presentation.js';
 import { ATTRIBUTES, verifyPresentation } from '../../domain/presentations/verify-presentation.js';
@@ -43,10 +44,8 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
         ctx,
         actor: requireActor(request),
         input: {
-          proof: request.headers.dpop,
+          request: proofRequestOf(request),
           accessToken,
-          method: request.method,
-          path: request.url.split('?')[0] ?? request.url,
           ...(request.body.subjectId === undefined ? {} : { subjectId: request.body.subjectId }),
         },
       });
