@@ -16,7 +16,7 @@ import { PNG } from 'pngjs';
 import { isTokenError } from './errors.js';
 import { isPlainObject } from './jws.js';
 import {
-  createJwksKeyResolver,
+  bundleKeyResolver,
   formatVerificationResult,
   verifyPresentationOffline,
 } from './offline.js';
@@ -94,7 +94,7 @@ async function bundle(args: readonly string[], io: CliIo): Promise<number> {
   const listNumbers = parseListNumbers(values.lists);
 
   const jwks = parseJwks(JSON.parse(await fetchText(io, `${identityUrl}/.well-known/jwks.json`)));
-  const resolveKey = createJwksKeyResolver(jwks);
+  const resolveKey = bundleKeyResolver(jwks);
   const now = io.now();
   const statusLists: string[] = [];
   for (const n of listNumbers) {

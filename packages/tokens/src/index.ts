@@ -7,7 +7,7 @@ export {
   SIGNING_ALGORITHM,
 } from './jws.js';
 export {
-  createJwksKeyResolver,
+  bundleKeyResolver,
   formatAge,
   formatVerificationResult,
   type OfflineAccepted,

@@ -16,7 +16,7 @@ import {
  * are usable: anything else with a matching `kid` is as good as absent. Keys without a `kid` are
  * found by their RFC 7638 thumbprint, which is how the platform names its keys anyway.
  */
-export function createJwksKeyResolver(jwks: JSONWebKeySet): KeyResolver {
+export function bundleKeyResolver(jwks: JSONWebKeySet): KeyResolver {
   const keys: readonly unknown[] = isPlainObject(jwks) && Array.isArray(jwks.keys) ? jwks.keys : [];
   const imported = new Map<string, Promise<KeyLike | undefined>>();
 
@@ -135,7 +135,7 @@ export async function verifyPresentationOffline(
   token: string,
   options: VerifyOfflineOptions,
 ): Promise<OfflineVerificationResult> {
-  const resolveKey = createJwksKeyResolver(options.jwks);
+  const resolveKey = bundleKeyResolver(options.jwks);
   let claims: PresentationClaims;
   try {
     ({ claims } = await verifyPresentationToken(token, {
