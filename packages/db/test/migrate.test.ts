@@ -122,3 +122,51 @@ describe('different services migrating one empty database at once', () => {
     }
   });
 });
+
+describe('a build older than the database (rolling update, rollback)', () => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    target = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await target.drop();
+  });
+
+  it('starts and is ready when the applied migrations begin with all of its own', async () => {
+    const newer = await openDatabase({
+      service: 'demo',
+      target: target.target,
+      migrationsFolder: fixture,
+    });
+    await newer.migrate();
+    await newer.close();
+    const dir = await mkdtemp(join(tmpdir(), 'tb-migrations-old-'));
+    try {
+      await cp(fixture, dir, { recursive: true });
+      await rm(join(dir, '0001_second.sql'));
+      await writeFile(
+        join(dir, 'meta', '_journal.json'),
+        JSON.stringify({
+          version: '7',
+          dialect: 'postgresql',
+          entries: [
+            { idx: 0, version: '7', when: 1795600000000, tag: '0000_first', breakpoints: true },
+          ],
+        }),
+      );
+      const older = await openDatabase({
+        service: 'demo',
+        target: target.target,
+        migrationsFolder: dir,
+      });
+      try {
+        expect((await older.migrate()).ranNow).toEqual([]);
+        expect((await older.checkReady()).pending).toEqual([]);
+      } finally {
+        await older.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
