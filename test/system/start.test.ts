@@ -68,6 +68,27 @@ describe('the start command', () => {
     expect((await login.json()).staff.roles).toEqual(['counter_clerk']);
   });
 
+  it('lets records accept a token identity issued (checked against the JWKS over HTTP)', async () => {
+    const password = /public-security\.clerk\) \/ (\S+)/.exec(system.output())?.[1];
+    const login = await fetch(`${system.urls.identity}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'health.admin', password }),
+    });
+    const { accessToken } = await login.json();
+    const created = await fetch(`${system.urls.portal}/api/records/v1/record-types`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({
+        code: 'vaccination_record',
+        name: { zh: '预防接种证', en: 'Vaccination record' },
+        fieldSchema: { type: 'object', properties: { vaccine: { type: 'string' } } },
+      }),
+    });
+    expect(created.status).toBe(201);
+    expect((await created.json()).issuerDepartment).toBe('health');
+  });
+
   it('stops every service cleanly on Ctrl-C and exits 0', async () => {
     expect(await system.stop()).toBe(0);
     await expect(fetch(`${system.urls.identity}/healthz`)).rejects.toThrow();

@@ -18,6 +18,7 @@ export {
 } from './claims.js';
 export { AuthError, type AuthFailure, isAuthError } from './errors.js';
 export { FailureThrottle, type FailureThrottleOptions } from './failure-throttle.js';
+export { identityKeyResolver } from './identity-jwks.js';
 export {
   createJwksKeyResolver,
   type HttpJwksFetcherOptions,

@@ -1,3 +1,4 @@
+import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { RecordsConfig } from './config.js';
@@ -6,10 +7,15 @@ import { recordTypeRoutes } from './routes/record-types/index.js';
 export interface RecordsDeps {
   readonly config: RecordsConfig;
   readonly database: Database;
+  readonly clock?: () => Date;
+  /** Identity's keys; by default fetched from `config.identityUrl` and cached. */
+  readonly keyResolver?: KeyResolver;
 }
 
 /** Builds the records service; no listening, no environment: the caller decides both. */
-export async function buildApp({ config, database }: RecordsDeps): Promise<ServiceInstance> {
+export async function buildApp(deps: RecordsDeps): Promise<ServiceInstance> {
+  const { config, database } = deps;
+  const clock = deps.clock ?? (() => new Date());
   const app = await createService({
     name: 'records',
     version: '1.0.0',
@@ -18,6 +24,12 @@ export async function buildApp({ config, database }: RecordsDeps): Promise<Servi
     readiness: () => database.checkReady(),
     config,
   });
-  recordTypeRoutes(app, { db: database.db });
+  await app.register(accessTokenAuth, {
+    resolver: deps.keyResolver ?? identityKeyResolver(config.identityUrl),
+    issuer: config.issuer,
+    audience: config.audience,
+    now: clock,
+  });
+  recordTypeRoutes(app, { db: database.db, clock });
   return app;
 }

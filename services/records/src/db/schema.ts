@@ -1,3 +1,4 @@
+import { idempotencyKeysTable } from '@tongban/service-kit';
 import { sql } from 'drizzle-orm';
 import { check, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -25,3 +26,6 @@ export const recordTypes = records.table(
     check('record_types_version_positive', sql`${t.version} > 0`),
   ],
 );
+
+/** Responses of creating POSTs sent with an Idempotency-Key, replayed to retries for 24 h. */
+export const idempotencyKeys = idempotencyKeysTable(records);

@@ -1,9 +1,20 @@
+import { requireActor } from '@tongban/auth';
 import type { Db } from '@tongban/db';
-import { ListQuery, type ServiceInstance } from '@tongban/service-kit';
+import {
+  IdempotencyKeyHeaders,
+  idempotencyKeyFrom,
+  ListQuery,
+  replyIdempotent,
+  runIdempotent,
+  type ServiceInstance,
+} from '@tongban/service-kit';
+import { Type } from 'typebox';
+import { idempotencyKeys } from '../../db/schema.js';
+import { createRecordType } from '../../domain/record-types/create-record-type.js';
 import { listRecordTypes } from '../../domain/record-types/list-record-types.js';
-import { RecordTypeList } from './schemas.js';
+import { RecordType, RecordTypeList } from './schemas.js';
 
-export function recordTypeRoutes(app: ServiceInstance, { db }: { db: Db }) {
+export function recordTypeRoutes(app: ServiceInstance, ctx: { db: Db; clock: () => Date }) {
   app.get(
     '/v1/record-types',
     {
@@ -14,6 +25,59 @@ export function recordTypeRoutes(app: ServiceInstance, { db }: { db: Db }) {
         response: { 200: RecordTypeList },
       },
     },
-    (request) => listRecordTypes({ ctx: { db }, input: request.query }),
+    (request) => listRecordTypes({ ctx, input: request.query }),
+  );
+
+  app.post(
+    '/v1/record-types',
+    {
+      config: { auth: { kinds: ['staff'], roles: ['department_admin', 'system_admin'] } },
+      schema: {
+        tags: ['record-types'],
+        summary: 'Declare a record type your department issues (department_admin)',
+        security: [{ bearerAuth: [] }],
+        headers: IdempotencyKeyHeaders,
+        body: Type.Object(
+          {
+            code: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }),
+            name: Type.Object(
+              {
+                zh: Type.String({ minLength: 1, maxLength: 100 }),
+                en: Type.String({ minLength: 1, maxLength: 200 }),
+              },
+              { additionalProperties: false },
+            ),
+            issuerDepartment: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$' })),
+            fieldSchema: Type.Record(Type.String(), Type.Unknown(), {
+              description: 'JSON Schema (object) of the record fields',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: RecordType },
+      },
+    },
+    async (request, reply) => {
+      const actor = requireActor(request);
+      const result = await runIdempotent({
+        db: ctx.db,
+        table: idempotencyKeys,
+        scope: `${actor.kind}:${actor.subject}`,
+        key: idempotencyKeyFrom(request),
+        method: request.method,
+        path: request.url,
+        body: request.body,
+        now: ctx.clock(),
+        run: async (tx) => ({
+          status: 201,
+          body: await createRecordType({
+            ctx: { db: tx, clock: ctx.clock },
+            actor,
+            input: request.body,
+          }),
+        }),
+      });
+      return replyIdempotent(reply, result);
+    },
   );
 }

@@ -1,0 +1,78 @@
+import type { Actor } from '@tongban/auth';
+import type { Db } from '@tongban/db';
+import { ApiError, errors } from '@tongban/service-kit';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { recordTypes } from '../../db/schema.js';
+import { toRecordType } from './list-record-types.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+// Strict mode: a field schema with a typo ("requried") is refused instead of silently accepting anything.
+const schemaChecker = addFormats(new Ajv({ strict: true, allErrors: false }));
+
+export interface CreateRecordTypeInput {
+  readonly code: string;
+  readonly name: { readonly zh: string; readonly en: string };
+  readonly issuerDepartment?: string | undefined;
+  readonly fieldSchema: Record<string, unknown>;
+}
+
+function invalidSchema(message: string): ApiError {
+  return errors.validationFailed('The field schema is not a usable JSON Schema.', {
+    errors: [{ field: 'body.fieldSchema', message }],
+  });
+}
+
+/**
+ * A department declares a kind of record it issues. Only its administrator may, for their own
+ * department (a system administrator for any); the field schema must be a strict JSON Schema of an
+ * object, so every record of the type can be validated and every read can name its fields.
+ */
+export async function createRecordType({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: { db: Db; clock: () => Date };
+  actor: Actor;
+  input: CreateRecordTypeInput;
+}) {
+  const systemAdmin = actor.roles.includes('system_admin' as never);
+  const issuer = input.issuerDepartment ?? actor.department;
+  if (actor.kind !== 'staff' || issuer === undefined) throw errors.forbidden();
+  if (
+    !systemAdmin &&
+    !(actor.roles.includes('department_admin' as never) && issuer === actor.department)
+  ) {
+    throw errors.forbidden(
+      'Only an administrator of the issuing department declares its record types.',
+    );
+  }
+  if (input.fieldSchema.type !== 'object' || typeof input.fieldSchema.properties !== 'object') {
+    throw invalidSchema('must be an object schema with properties');
+  }
+  try {
+    schemaChecker.compile(input.fieldSchema);
+  } catch (err) {
+    throw invalidSchema((err as Error).message.slice(0, 200));
+  }
+  const [row] = await ctx.db
+    .insert(recordTypes)
+    .values({
+      code: input.code,
+      issuerDepartment: issuer,
+      nameZh: input.name.zh,
+      nameEn: input.name.en,
+      fieldSchema: input.fieldSchema,
+      createdAt: ctx.clock(),
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!row)
+    throw new ApiError({
+      status: 409,
+      code: 'already_exists',
+      detail: `Record type ${input.code} exists.`,
+    });
+  return toRecordType(row);
+}

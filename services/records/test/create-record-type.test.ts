@@ -1,0 +1,156 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { signAccessToken } from '@tongban/auth';
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+describe('POST /v1/record-types, with access tokens checked against identity’s JWKS over HTTP', () => {
+  let jwksServer: Server;
+  let jwksFetches = 0;
+  let privateKey: CryptoKey;
+  let kid: string;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    privateKey = pair.privateKey;
+    const jwk = await exportJWK(pair.publicKey);
+    kid = await calculateJwkThumbprint(jwk);
+    // A stand-in for identity's /.well-known/jwks.json on a real port.
+    jwksServer = createServer((_req, res) => {
+      jwksFetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] }));
+    });
+    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+    const { port } = jwksServer.address() as AddressInfo;
+    t = await startTestApp({ IDENTITY_URL: `http://127.0.0.1:${port}` });
+  });
+  afterAll(async () => {
+    await t.close();
+    await new Promise((resolve) => jwksServer.close(resolve));
+  });
+
+  const token = (department: string, roles: string[]) =>
+    signAccessToken({
+      key: privateKey,
+      kid,
+      issuer: 'tb',
+      audience: 'tongban',
+      claims: {
+        kind: 'staff',
+        sub: `staff-${department}-${roles.join('-')}`,
+        client_id: 'tongban-portal',
+        department,
+        roles: roles as never,
+        scope: '',
+      },
+      now: new Date(),
+    });
+
+  const create = async (
+    body: Record<string, unknown>,
+    auth?: string,
+    headers: Record<string, string> = {},
+  ) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/record-types',
+      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers },
+      payload: body,
+    });
+
+  const birthRecord = {
+    code: 'birth_record',
+    name: { zh: '出生医学证明', en: 'Birth record' },
+    fieldSchema: {
+      type: 'object',
+      properties: { childName: { type: 'string' }, birthDate: { type: 'string', format: 'date' } },
+      required: ['childName', 'birthDate'],
+      additionalProperties: false,
+    },
+  };
+
+  it('lets a department administrator declare a record type for their department', async () => {
+    const admin = await token('health', ['department_admin']);
+    const res = await create(birthRecord, admin);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({
+      code: 'birth_record',
+      issuerDepartment: 'health',
+      version: 1,
+    });
+    const list = (await t.app.inject({ method: 'GET', url: '/v1/record-types' })).json();
+    expect(list.items.map((r: { code: string }) => r.code)).toContain('birth_record');
+    const again = await create(birthRecord, admin);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('already_exists');
+  });
+
+  it('fetched identity’s keys once for many requests', async () => {
+    const admin = await token('health', ['department_admin']);
+    for (let i = 0; i < 5; i++) await create({ ...birthRecord, code: `kind_${i}` }, admin);
+    expect(jwksFetches).toBe(1);
+  });
+
+  it('refuses without a token (401), to a clerk (403) and for another department (403)', async () => {
+    expect((await create({ ...birthRecord, code: 'nope_a' })).statusCode).toBe(401);
+    expect(
+      (await create({ ...birthRecord, code: 'nope_b' }, await token('health', ['counter_clerk'])))
+        .statusCode,
+    ).toBe(403);
+    const other = await create(
+      { ...birthRecord, code: 'nope_c', issuerDepartment: 'health' },
+      await token('civil_affairs', ['department_admin']),
+    );
+    expect(other.statusCode).toBe(403);
+    expect(other.json().code).toBe('forbidden');
+  });
+
+  it('refuses a token signed by a key identity does not publish', async () => {
+    const { privateKey: stranger } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const forged = await signAccessToken({
+      key: stranger,
+      kid,
+      issuer: 'tb',
+      audience: 'tongban',
+      claims: {
+        kind: 'staff',
+        sub: 'x',
+        client_id: 'c',
+        department: 'health',
+        roles: ['system_admin'],
+        scope: '',
+      },
+      now: new Date(),
+    });
+    const res = await create({ ...birthRecord, code: 'forged' }, forged);
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('refuses a field schema with a misspelt keyword', async () => {
+    const admin = await token('health', ['department_admin']);
+    const res = await create(
+      {
+        ...birthRecord,
+        code: 'typo_schema',
+        fieldSchema: { type: 'object', properties: {}, requried: ['x'] },
+      },
+      admin,
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0].field).toBe('body.fieldSchema');
+  });
+
+  it('replays the creation to a retry with the same Idempotency-Key', async () => {
+    const admin = await token('health', ['department_admin']);
+    const body = { ...birthRecord, code: 'medical_insurance_card' };
+    const first = await create(body, admin, { 'idempotency-key': 'create-rt-1' });
+    const retry = await create(body, admin, { 'idempotency-key': 'create-rt-1' });
+    expect(first.statusCode).toBe(201);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toEqual(first.json());
+  });
+});
