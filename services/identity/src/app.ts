@@ -13,6 +13,7 @@ import { bootstrapAdmin } from './domain/admin/manage.js';
 import type { IdentityContext } from './domain/context.js';
 import { type Clock, SigningKeyStore } from './domain/keys/key-store.js';
 import { VerificationBatcher } from './domain/presentations/verification-batcher.js';
+import { StatusListCache } from './domain/status-lists/status-list-cache.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth/index.js';
 import { credentialRoutes } from './routes/credentials/index.js';
@@ -51,7 +52,15 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     maxAgeMs: config.signingKeyMaxAgeMs,
   });
   const verifications = new VerificationBatcher(database.db, clock);
-  const ctx: IdentityContext = { db: database.db, keys, secrets, clock, config, verifications };
+  const ctx: IdentityContext = {
+    db: database.db,
+    keys,
+    secrets,
+    clock,
+    config,
+    verifications,
+    statusLists: new StatusListCache(),
+  };
   await keys.ensureActiveKey();
   if (config.bootstrapAdminPassword) await bootstrapAdmin(ctx, config.bootstrapAdminPassword);
 

@@ -3,6 +3,7 @@ import type { IdentityConfig } from '../config.js';
 import type { Secrets } from '../crypto/secrets.js';
 import type { Clock, SigningKeyStore } from './keys/key-store.js';
 import type { VerificationBatcher } from './presentations/verification-batcher.js';
+import type { StatusListCache } from './status-lists/status-list-cache.js';
 
 /** What every identity verb may use; built once in buildApp and passed down. */
 export interface IdentityContext {
@@ -11,6 +12,7 @@ export interface IdentityContext {
   readonly secrets: Secrets;
   readonly clock: Clock;
   readonly verifications: VerificationBatcher;
+  readonly statusLists: StatusListCache;
   readonly config: Pick<IdentityConfig, 'issuer' | 'audience' | 'publicUrls'>;
 }
 

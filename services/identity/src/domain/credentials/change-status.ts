@@ -69,7 +69,7 @@ export async function changeCredentialStatus({
     throw errors.forbidden('Changing a credential needs the department_admin role.');
   const rule = TRANSITIONS[input.action];
   const now = ctx.clock();
-  return ctx.db.transaction(async (tx) => {
+  const changed = await ctx.db.transaction(async (tx) => {
     const [current] = await tx
       .select()
       .from(credentials)
@@ -121,4 +121,7 @@ export async function changeCredentialStatus({
     });
     return updated;
   });
+  // This replica's cached status lists are stale now; others catch up within the cache age.
+  ctx.statusLists.invalidate();
+  return changed;
 }

@@ -14,7 +14,11 @@ export function statusListRoutes(app: ServiceInstance, ctx: IdentityContext) {
       },
     },
     async (request, reply) => {
-      const { token } = await publishStatusList({ ctx, listNumber: request.params.id });
+      const listNumber = request.params.id;
+      const token = await ctx.statusLists.get(
+        listNumber,
+        async () => (await publishStatusList({ ctx, listNumber })).token,
+      );
       // Short public caching: offline counters refresh within minutes, online checks never wait on it.
       return reply
         .header('cache-control', 'public, max-age=60')
