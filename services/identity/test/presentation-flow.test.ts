@@ -16,15 +16,16 @@ import {
   verify,
 } from './helpers/flow.js';
 
-describe('enrol → activate → present → verify, over HTTP', () => {
-  let t: TestApp;
-  let clerk: string;
-  beforeAll(async () => {
-    t = await startTestApp();
-    clerk = (await clerkIn(t.app, await adminToken(t.app))).token;
-  });
-  afterAll(() => t.close());
+// One service for the file: every test enrols its own residents, so they share nothing else.
+let t: TestApp;
+let clerk: string;
+beforeAll(async () => {
+  t = await startTestApp();
+  clerk = (await clerkIn(t.app, await adminToken(t.app))).token;
+});
+afterAll(() => t.close());
 
+describe('enrol → activate → present → verify, over HTTP', () => {
   it('verifies the resident from a QR code decoded by an independent reader', async () => {
     const enrolled = await enrol(t.app, clerk, { fullName: '李四', birthDate: '1985-12-01' });
     expect(enrolled.statusCode).toBe(201);
@@ -100,14 +101,6 @@ describe('enrol → activate → present → verify, over HTTP', () => {
 });
 
 describe('single use', () => {
-  let t: TestApp;
-  let clerk: string;
-  beforeAll(async () => {
-    t = await startTestApp();
-    clerk = (await clerkIn(t.app, await adminToken(t.app))).token;
-  });
-  afterAll(() => t.close());
-
   it('accepts exactly one of 50 parallel verifications of one code', async () => {
     const { device, token } = await residentWithDevice(t.app, clerk);
     const presented = await presentation(t.app, device, token);
@@ -121,14 +114,6 @@ describe('single use', () => {
 });
 
 describe('expiry', () => {
-  let t: TestApp;
-  let clerk: string;
-  beforeAll(async () => {
-    t = await startTestApp();
-    clerk = (await clerkIn(t.app, await adminToken(t.app))).token;
-  });
-  afterAll(() => t.close());
-
   it('refuses a code verified 61 s after issue with presentation_expired', async () => {
     const { device, token } = await residentWithDevice(t.app, clerk);
     const presented = await presentation(t.app, device, token);
@@ -149,14 +134,6 @@ describe('expiry', () => {
 });
 
 describe('POST /v1/presentations authorization', () => {
-  let t: TestApp;
-  let clerk: string;
-  beforeAll(async () => {
-    t = await startTestApp();
-    clerk = (await clerkIn(t.app, await adminToken(t.app))).token;
-  });
-  afterAll(() => t.close());
-
   it('refuses a presentation for another subject', async () => {
     const a = await residentWithDevice(t.app, clerk);
     const b = await residentWithDevice(t.app, clerk);

@@ -1,5 +1,5 @@
 import { ApiError, errors } from '@tongban/service-kit';
-import { deviceKeyId, issuePresentationToken } from '@tongban/tokens';
+import { issuePresentationToken } from '@tongban/tokens';
 import { and, eq, isNull } from 'drizzle-orm';
 import { credentials, devices } from '../../db/schema.js';
 import { type ProofRequest, verifyRequestProof } from '../auth/device-proof.js';
@@ -67,7 +67,8 @@ export async function issuePresentation({
     issuer: ctx.config.issuer,
     subject: actor.subject,
     statusIndex: credential.statusIndex,
-    deviceKeyId: await deviceKeyId(device.publicJwk as Record<string, string>),
+    // Stored at activation (deviceKeyId of the key); no need to hash the key again per QR.
+    deviceKeyId: device.keyId,
     now,
   });
   return { token: issued.token, expiresAt: issued.expiresAt.toISOString() };
