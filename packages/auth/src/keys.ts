@@ -1,12 +1,12 @@
+import type { KeyResolver } from '@tongban/tokens';
 import { type CryptoKey, importJWK, type JSONWebKeySet, type JWK } from 'jose';
 import { MAX_KID_LENGTH } from './claims.js';
 
-export type VerificationKey = CryptoKey;
+// The resolver shape is the token package's (usable by an offline verifier without this package);
+// re-exported so services that verify access tokens need only one import.
+export type { KeyResolver } from '@tongban/tokens';
 
-/** Finds the public key a token names by `kid`; `undefined` when there is none. Never throws. */
-export interface KeyResolver {
-  resolve(kid: string): Promise<VerificationKey | undefined>;
-}
+export type VerificationKey = CryptoKey;
 
 /**
  * Imports only Ed25519 public keys meant for verifying signatures. Anything else in the set — other

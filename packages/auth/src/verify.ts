@@ -1,3 +1,4 @@
+import type { KeyLike } from '@tongban/tokens';
 import { jwtVerify } from 'jose';
 import { Compile } from 'typebox/compile';
 import {
@@ -9,7 +10,7 @@ import {
   MAX_KID_LENGTH,
 } from './claims.js';
 import { AuthError, type AuthFailure } from './errors.js';
-import type { KeyResolver, VerificationKey } from './keys.js';
+import type { KeyResolver } from './keys.js';
 
 export const MAX_ACCESS_TOKEN_LENGTH = 8 * 1024;
 const MAX_HEADER_SEGMENT_LENGTH = 1024;
@@ -50,7 +51,7 @@ export async function verifyAccessToken(
 ): Promise<Actor> {
   const kid = kidFromAcceptableHeader(token);
 
-  let key: VerificationKey | undefined;
+  let key: KeyLike | undefined;
   try {
     key = await options.resolver.resolve(kid);
   } catch (cause) {

@@ -94,14 +94,14 @@ async function bundle(args: readonly string[], io: CliIo): Promise<number> {
   const listNumbers = parseListNumbers(values.lists);
 
   const jwks = parseJwks(JSON.parse(await fetchText(io, `${identityUrl}/.well-known/jwks.json`)));
-  const resolveKey = bundleKeyResolver(jwks);
+  const resolver = bundleKeyResolver(jwks);
   const now = io.now();
   const statusLists: string[] = [];
   for (const n of listNumbers) {
     const url = statusListUrl(identityUrl, n);
     const token = statusListTokenFrom(await fetchText(io, url, 'application/statuslist+jwt'));
     try {
-      const list = await verifyStatusListToken(token, { resolveKey, issuer, now });
+      const list = await verifyStatusListToken(token, { resolver, issuer, now });
       if (list.uri !== url) {
         io.stderr(
           `warning: status list ${n} names itself ${list.uri}, not ${url}; verify will not match it`,

@@ -6,10 +6,15 @@ import { isTokenError, TokenError } from './errors.js';
 export type KeyLike = CryptoKey | KeyObject;
 
 /**
- * Looks a key up by `kid`. It is only ever called with a `kid` from a header that already passed
- * the structural checks below, so a hostile header cannot make it do work.
+ * Finds the public key a token names by `kid`; `undefined` when there is none. The one resolver
+ * shape of the platform: access tokens, presentation tokens, status lists and every service's own
+ * signatures are checked through it, whether the keys come from a cached JWKS, a signing service's
+ * own key table or an offline bundle. Verifiers only call it with a `kid` from a header that already
+ * passed the structural checks below, so a hostile header cannot make it do work.
  */
-export type KeyResolver = (kid: string) => Promise<KeyLike | undefined> | KeyLike | undefined;
+export interface KeyResolver {
+  resolve(kid: string): Promise<KeyLike | undefined>;
+}
 
 /** The platform signs with Ed25519 only; every verifier pins this (ARCHITECTURE, tokens and keys). */
 export const SIGNING_ALGORITHM = 'EdDSA';
@@ -127,10 +132,10 @@ export function checkHeader(header: Record<string, unknown>, typ: string): { kid
   return { kid };
 }
 
-export async function resolveOrThrow(resolveKey: KeyResolver, kid: string): Promise<KeyLike> {
+export async function resolveOrThrow(resolver: KeyResolver, kid: string): Promise<KeyLike> {
   let key: KeyLike | undefined;
   try {
-    key = await resolveKey(kid);
+    key = await resolver.resolve(kid);
   } catch (cause) {
     throw new TokenError('unknown_key', 'the signing key could not be resolved', { cause });
   }

@@ -38,13 +38,15 @@ export function bundleKeyResolver(jwks: JSONWebKeySet): KeyResolver {
     return undefined;
   }
 
-  return (kid) => {
-    let key = imported.get(kid);
-    if (key === undefined) {
-      key = find(kid);
-      imported.set(kid, key);
-    }
-    return key;
+  return {
+    resolve(kid) {
+      let key = imported.get(kid);
+      if (key === undefined) {
+        key = find(kid);
+        imported.set(kid, key);
+      }
+      return key;
+    },
   };
 }
 
@@ -135,11 +137,11 @@ export async function verifyPresentationOffline(
   token: string,
   options: VerifyOfflineOptions,
 ): Promise<OfflineVerificationResult> {
-  const resolveKey = bundleKeyResolver(options.jwks);
+  const resolver = bundleKeyResolver(options.jwks);
   let claims: PresentationClaims;
   try {
     ({ claims } = await verifyPresentationToken(token, {
-      resolveKey,
+      resolver,
       issuer: options.issuer,
       now: options.now,
       ...(options.clockToleranceSeconds === undefined
@@ -161,7 +163,7 @@ export async function verifyPresentationOffline(
       // Reading the unverified `sub` only picks which lists are worth a signature check.
       if (parseCompact(listToken, MAX_STATUS_LIST_TOKEN_LENGTH).payload.sub !== uri) continue;
       const list = await verifyStatusListSignature(listToken, {
-        resolveKey,
+        resolver,
         issuer: options.issuer,
       });
       candidates.push(list);

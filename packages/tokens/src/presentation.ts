@@ -82,7 +82,7 @@ export interface IssuedPresentation {
 }
 
 export interface VerifyPresentationOptions {
-  readonly resolveKey: KeyResolver;
+  readonly resolver: KeyResolver;
   readonly issuer: string;
   readonly now: Date;
   readonly clockToleranceSeconds?: number;
@@ -166,7 +166,7 @@ export async function verifyPresentationToken(
     throw new TokenError('signature_invalid', 'token was not issued by the expected issuer');
   }
 
-  await verifySignature(token, await resolveOrThrow(options.resolveKey, kid));
+  await verifySignature(token, await resolveOrThrow(options.resolver, kid));
 
   // Compared in milliseconds so the window is exactly [iat − tolerance, exp + tolerance].
   const now = options.now.getTime();

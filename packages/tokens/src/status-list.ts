@@ -174,7 +174,7 @@ export async function issueStatusListToken(input: IssueStatusListInput): Promise
 }
 
 export interface VerifyStatusListOptions {
-  readonly resolveKey: KeyResolver;
+  readonly resolver: KeyResolver;
   /** When given, the list's `iss` must equal it. */
   readonly issuer?: string;
   readonly now: Date;
@@ -220,7 +220,7 @@ export async function verifyStatusListSignature(
     throw new TokenError('signature_invalid', 'status list was not issued by the expected issuer');
   }
 
-  await verifySignature(token, await resolveOrThrow(options.resolveKey, kid));
+  await verifySignature(token, await resolveOrThrow(options.resolver, kid));
 
   // Only inflated once the signature holds: an attacker cannot make us decompress anything.
   const view = decodeStatusList({ bits: statusList.bits, lst: statusList.lst });

@@ -10,6 +10,7 @@ import {
 } from '../src/index.js';
 import {
   b64json,
+  fixedResolver,
   type IssuerKey,
   makeDeviceKeyId,
   makeIssuerKey,
@@ -45,9 +46,11 @@ beforeAll(async () => {
 function verify(token: string) {
   lookups = [];
   return verifyPresentationToken(token, {
-    resolveKey: (kid) => {
-      lookups.push(kid);
-      return kid === issuer.kid ? issuer.publicKey : undefined;
+    resolver: {
+      resolve: async (kid) => {
+        lookups.push(kid);
+        return kid === issuer.kid ? issuer.publicKey : undefined;
+      },
     },
     issuer: 'tb',
     now: NOW,
@@ -347,7 +350,7 @@ describe('verifyPresentationToken clock window', () => {
         let actual: string;
         try {
           await verifyPresentationToken(token, {
-            resolveKey: () => issuer.publicKey,
+            resolver: fixedResolver(issuer.publicKey),
             issuer: 'tb',
             now: new Date(nowMs),
           });

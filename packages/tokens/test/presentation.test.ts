@@ -10,6 +10,7 @@ import {
   verifyPresentationToken,
 } from '../src/index.js';
 import {
+  fixedResolver,
   type IssuerKey,
   makeDeviceKeyId,
   makeIssuerKey,
@@ -45,7 +46,7 @@ function verify(
   overrides: Partial<Parameters<typeof verifyPresentationToken>[1]> = {},
 ) {
   return verifyPresentationToken(token, {
-    resolveKey: resolverFor(issuer),
+    resolver: resolverFor(issuer),
     issuer: 'tb',
     now: NOW,
     ...overrides,
@@ -144,7 +145,7 @@ describe('issuePresentationToken', () => {
     const pair = generateKeyPairSync('ed25519');
     const kid = await keyThumbprint(await exportJWK(pair.publicKey));
     const { token } = await issue({ key: pair.privateKey, kid });
-    const verified = await verify(token, { resolveKey: () => pair.publicKey });
+    const verified = await verify(token, { resolver: fixedResolver(pair.publicKey) });
     expect(verified.header.kid).toBe(kid);
   });
 });
@@ -191,15 +192,15 @@ describe('verifyPresentationToken', () => {
 
   it('refuses a token whose key is unknown with unknown_key', async () => {
     const { token } = await issue();
-    await expect(codeOf(verify(token, { resolveKey: () => undefined }))).resolves.toBe(
+    await expect(codeOf(verify(token, { resolver: fixedResolver(undefined) }))).resolves.toBe(
       'unknown_key',
     );
   });
 
   it('reports a failing key resolver as unknown_key, not as a crash', async () => {
     const { token } = await issue();
-    const resolveKey = () => Promise.reject(new Error('JWKS endpoint down'));
-    await expect(codeOf(verify(token, { resolveKey }))).resolves.toBe('unknown_key');
+    const resolver = { resolve: () => Promise.reject(new Error('JWKS endpoint down')) };
+    await expect(codeOf(verify(token, { resolver }))).resolves.toBe('unknown_key');
   });
 
   it('refuses a token that lives longer than maxTtlSeconds with malformed_token', async () => {

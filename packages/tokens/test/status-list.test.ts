@@ -14,7 +14,14 @@ import {
   type TokenErrorCode,
   verifyStatusListToken,
 } from '../src/index.js';
-import { b64json, type IssuerKey, makeIssuerKey, resolverFor, signRaw } from './helpers/keys.js';
+import {
+  b64json,
+  fixedResolver,
+  type IssuerKey,
+  makeIssuerKey,
+  resolverFor,
+  signRaw,
+} from './helpers/keys.js';
 
 /** The draft's multi-line `lst` examples, joined as the draft says (line breaks are for display). */
 const joined = (...lines: string[]) => lines.join('');
@@ -349,7 +356,7 @@ describe('status list tokens', () => {
     overrides: Partial<Parameters<typeof verifyStatusListToken>[1]> = {},
   ) {
     return verifyStatusListToken(token, {
-      resolveKey: resolverFor(issuer),
+      resolver: resolverFor(issuer),
       issuer: 'tb',
       now: NOW,
       ...overrides,
@@ -425,7 +432,7 @@ describe('status list tokens', () => {
 
   it('refuses a list signed by an unknown key with unknown_key', async () => {
     const { token } = await issue();
-    await expect(codeOf(verify(token, { resolveKey: () => undefined }))).resolves.toBe(
+    await expect(codeOf(verify(token, { resolver: fixedResolver(undefined) }))).resolves.toBe(
       'unknown_key',
     );
   });

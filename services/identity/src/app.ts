@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import { accessTokenAuth } from '@tongban/auth';
 import type { Database } from '@tongban/db';
+import { type Clock, keyRoutes, rotateKeysByAge, signingKeys } from '@tongban/keys';
 import {
   createService,
   deleteExpiredIdempotencyKeys,
@@ -8,10 +9,9 @@ import {
 } from '@tongban/service-kit';
 import type { IdentityConfig } from './config.js';
 import { deriveSecrets } from './crypto/secrets.js';
-import { idempotencyKeys } from './db/schema.js';
+import { idempotencyKeys, signingKeys as signingKeysTable } from './db/schema.js';
 import { bootstrapAdmin } from './domain/admin/manage.js';
 import type { IdentityContext } from './domain/context.js';
-import { type Clock, SigningKeyStore } from './domain/keys/key-store.js';
 import { VerificationBatcher } from './domain/presentations/verification-batcher.js';
 import { StatusListCache } from './domain/status-lists/status-list-cache.js';
 import { adminRoutes } from './routes/admin/index.js';
@@ -19,7 +19,6 @@ import { authRoutes } from './routes/auth/index.js';
 import { credentialRoutes } from './routes/credentials/index.js';
 import { departmentRoutes } from './routes/departments/index.js';
 import { deviceRoutes } from './routes/devices/index.js';
-import { keyRoutes } from './routes/keys/index.js';
 import { meRoutes } from './routes/me/index.js';
 import { presentationRoutes } from './routes/presentations/index.js';
 import { residentRoutes } from './routes/residents/index.js';
@@ -44,9 +43,11 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   if (!masterKey) throw new Error('identity needs a master key (IDENTITY_MASTER_KEY)');
   const clock = deps.clock ?? (() => new Date());
   const secrets = deriveSecrets(masterKey);
-  const keys = new SigningKeyStore({
+  const keys = signingKeys({
+    service: 'identity',
     db: database.db,
-    keyEncryptionKey: secrets.keyEncryptionKey,
+    table: signingKeysTable,
+    masterKey,
     clock,
     overlapMs: KEY_OVERLAP_MS,
     maxAgeMs: config.signingKeyMaxAgeMs,
@@ -74,24 +75,21 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   await app.register(accessTokenAuth, {
-    resolver: { resolve: (kid) => keys.resolve(kid) },
+    resolver: keys,
     issuer: config.issuer,
     audience: config.audience,
     now: clock,
   });
 
-  // Hourly in every replica: rotation by age (the advisory lock in ensureActiveKey makes the
-  // replicas agree on one new key) and the sweep of expired idempotency keys (SKIP LOCKED).
-  const rotation = setInterval(() => {
-    keys
-      .ensureActiveKey()
-      .catch((err: unknown) => app.log.error({ err }, 'signing key rotation failed'));
+  rotateKeysByAge(app, keys);
+  // Hourly in every replica: the sweep of expired idempotency keys (SKIP LOCKED).
+  const sweep = setInterval(() => {
     deleteExpiredIdempotencyKeys({ db: database.db, table: idempotencyKeys, now: clock() }).catch(
       (err: unknown) => app.log.error({ err }, 'idempotency key sweep failed'),
     );
   }, 3_600_000);
-  rotation.unref();
-  app.addHook('onClose', async () => clearInterval(rotation));
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
 
   departmentRoutes(app, { db: database.db });
   adminRoutes(app, ctx);
@@ -101,7 +99,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   presentationRoutes(app, ctx);
   credentialRoutes(app, ctx);
   statusListRoutes(app, ctx);
-  keyRoutes(app, ctx);
+  keyRoutes(app, { service: 'identity', keys });
   meRoutes(app, ctx);
   return app;
 }

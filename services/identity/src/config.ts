@@ -1,3 +1,4 @@
+import { masterKeyFromEnv } from '@tongban/keys';
 import {
   type BaseConfig,
   baseConfig,
@@ -44,13 +45,11 @@ export function loadConfig(
 ): IdentityConfig {
   const parsed = parseEnv(Env, env);
   const base = baseConfig('identity', parsed, env, cwd);
-  const masterKey =
-    parsed.IDENTITY_MASTER_KEY === undefined ? undefined : decodeKey(parsed.IDENTITY_MASTER_KEY);
-  if (base.env === 'production' && masterKey === undefined) {
-    throw new ConfigError([
-      'IDENTITY_MASTER_KEY: required in production (32 random bytes, base64url); there is no default',
-    ]);
-  }
+  const masterKey = masterKeyFromEnv({
+    variable: 'IDENTITY_MASTER_KEY',
+    value: parsed.IDENTITY_MASTER_KEY,
+    env: base.env,
+  });
   const publicUrls = parsed.IDENTITY_PUBLIC_URLS.split(',')
     .map((u) => u.trim().replace(/\/+$/, ''))
     .filter(Boolean);
@@ -68,15 +67,4 @@ export function loadConfig(
     signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
     bootstrapAdminPassword: parsed.BOOTSTRAP_ADMIN_PASSWORD,
   };
-}
-
-function decodeKey(text: string): Buffer {
-  const key = Buffer.from(
-    text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
-    'base64url',
-  );
-  if (key.length < 32) {
-    throw new ConfigError(['IDENTITY_MASTER_KEY: must decode to at least 32 bytes']);
-  }
-  return key;
 }

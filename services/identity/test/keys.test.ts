@@ -1,6 +1,7 @@
+import { SigningKeyStore } from '@tongban/keys';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SigningKeyStore } from '../src/domain/keys/key-store.js';
+import { signingKeys } from '../src/db/schema.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import {
   adminToken,
@@ -109,6 +110,8 @@ describe('signing key rotation', () => {
       expect(first).toHaveLength(1);
       const store = new SigningKeyStore({
         db: aged.database.db,
+        table: signingKeys,
+        lockName: 'tongban.identity.signing-keys',
         keyEncryptionKey: Buffer.alloc(32),
         clock: () => new Date(aged.clock().getTime() + 2 * 86_400_000),
         overlapMs: 60_000,

@@ -45,9 +45,11 @@ describe('revoke, suspend and reinstate a credential', () => {
     expect(res.headers['content-type']).toMatch(/^application\/statuslist\+jwt/);
     const jwks = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();
     const list = await verifyStatusListToken(res.body, {
-      resolveKey: async (kid) => {
-        const jwk = jwks.keys.find((k: { kid: string }) => k.kid === kid);
-        return jwk ? ((await importJWK(jwk, 'EdDSA')) as CryptoKey) : undefined;
+      resolver: {
+        async resolve(kid) {
+          const jwk = jwks.keys.find((k: { kid: string }) => k.kid === kid);
+          return jwk ? ((await importJWK(jwk, 'EdDSA')) as CryptoKey) : undefined;
+        },
       },
       now: t.clock(),
     });

@@ -1,21 +1,50 @@
 import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
+import { keyRoutes, rotateKeysByAge, type SigningKeyStore, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { RecordsConfig } from './config.js';
+import { signingKeys as signingKeysTable } from './db/schema.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
 
 export interface RecordsDeps {
   readonly config: RecordsConfig;
   readonly database: Database;
+  /** Seals records' signing keys; server.ts resolves it (config or the demo key). */
+  readonly masterKey: Buffer;
   readonly clock?: () => Date;
   /** Identity's keys; by default fetched from `config.identityUrl` and cached. */
   readonly keyResolver?: KeyResolver;
 }
 
+export interface RecordsApp {
+  readonly app: ServiceInstance;
+  /** Records' own signing keys (certificates, access-log checkpoints). */
+  readonly keys: SigningKeyStore;
+}
+
+// Everything records signs carries an `exp` of at most a day (a certificate is re-signed on
+// request), plus the 30 s skew verifiers allow: a retired key stays in the JWKS this long.
+const KEY_OVERLAP_MS = (24 * 3600 + 30) * 1000;
+
 /** Builds the records service; no listening, no environment: the caller decides both. */
 export async function buildApp(deps: RecordsDeps): Promise<ServiceInstance> {
+  return (await buildRecords(deps)).app;
+}
+
+/** As buildApp, also handing back the key store (tests, and later the record verbs' wiring). */
+export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
   const { config, database } = deps;
   const clock = deps.clock ?? (() => new Date());
+  const keys = signingKeys({
+    service: 'records',
+    db: database.db,
+    table: signingKeysTable,
+    masterKey: deps.masterKey,
+    clock,
+    overlapMs: KEY_OVERLAP_MS,
+    maxAgeMs: config.signingKeyMaxAgeMs,
+  });
+  await keys.ensureActiveKey();
   const app = await createService({
     name: 'records',
     version: '1.0.0',
@@ -30,6 +59,8 @@ export async function buildApp(deps: RecordsDeps): Promise<ServiceInstance> {
     audience: config.audience,
     now: clock,
   });
+  rotateKeysByAge(app, keys);
   recordTypeRoutes(app, { db: database.db, clock });
-  return app;
+  keyRoutes(app, { service: 'records', keys });
+  return { app, keys };
 }

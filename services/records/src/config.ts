@@ -1,3 +1,4 @@
+import { masterKeyFromEnv } from '@tongban/keys';
 import { type BaseConfig, baseConfig, parseEnv, serviceEnv } from '@tongban/service-kit';
 import { Type } from 'typebox';
 
@@ -7,12 +8,18 @@ const Env = Type.Object({
   IDENTITY_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3001' }),
   TOKEN_ISSUER: Type.String({ minLength: 1, maxLength: 64, default: 'tb' }),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'tongban' }),
+  /** 32+ random bytes, base64url or base64: seals records' signing keys. Required in production. */
+  RECORDS_MASTER_KEY: Type.Optional(Type.String({ minLength: 43 })),
+  SIGNING_KEY_MAX_AGE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
 });
 
 export interface RecordsConfig extends BaseConfig {
   readonly identityUrl: string;
   readonly issuer: string;
   readonly audience: string;
+  /** Undefined outside production when unset: server.ts then uses the demo key. */
+  readonly masterKey: Buffer | undefined;
+  readonly signingKeyMaxAgeMs: number;
 }
 
 /** Pure: the caller hands in the environment and the working directory. */
@@ -21,10 +28,17 @@ export function loadConfig(
   cwd: string,
 ): RecordsConfig {
   const parsed = parseEnv(Env, env);
+  const base = baseConfig('records', parsed, env, cwd);
   return {
-    ...baseConfig('records', parsed, env, cwd),
+    ...base,
     identityUrl: parsed.IDENTITY_URL,
     issuer: parsed.TOKEN_ISSUER,
     audience: parsed.TOKEN_AUDIENCE,
+    masterKey: masterKeyFromEnv({
+      variable: 'RECORDS_MASTER_KEY',
+      value: parsed.RECORDS_MASTER_KEY,
+      env: base.env,
+    }),
+    signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
   };
 }

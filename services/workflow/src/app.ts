@@ -1,15 +1,50 @@
+import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
+import { keyRoutes, rotateKeysByAge, type SigningKeyStore, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { WorkflowConfig } from './config.js';
+import { signingKeys as signingKeysTable } from './db/schema.js';
 import { serviceRoutes } from './routes/services/index.js';
 
 export interface WorkflowDeps {
   readonly config: WorkflowConfig;
   readonly database: Database;
+  /** Seals workflow's signing keys; server.ts resolves it (config or the demo key). */
+  readonly masterKey: Buffer;
+  readonly clock?: () => Date;
+  /** Identity's keys; by default fetched from `config.identityUrl` and cached. */
+  readonly keyResolver?: KeyResolver;
 }
 
+export interface WorkflowApp {
+  readonly app: ServiceInstance;
+  /** Workflow's own signing keys (case grants). */
+  readonly keys: SigningKeyStore;
+}
+
+// A case grant lives at most a day, plus the 30 s skew verifiers allow: a retired key stays in
+// the JWKS this long.
+const KEY_OVERLAP_MS = (24 * 3600 + 30) * 1000;
+
 /** Builds the workflow service; no listening, no environment: the caller decides both. */
-export async function buildApp({ config, database }: WorkflowDeps): Promise<ServiceInstance> {
+export async function buildApp(deps: WorkflowDeps): Promise<ServiceInstance> {
+  return (await buildWorkflow(deps)).app;
+}
+
+/** As buildApp, also handing back the key store (tests, and later the case verbs' wiring). */
+export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
+  const { config, database } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const keys = signingKeys({
+    service: 'workflow',
+    db: database.db,
+    table: signingKeysTable,
+    masterKey: deps.masterKey,
+    clock,
+    overlapMs: KEY_OVERLAP_MS,
+    maxAgeMs: config.signingKeyMaxAgeMs,
+  });
+  await keys.ensureActiveKey();
   const app = await createService({
     name: 'workflow',
     version: '1.0.0',
@@ -18,6 +53,14 @@ export async function buildApp({ config, database }: WorkflowDeps): Promise<Serv
     readiness: () => database.checkReady(),
     config,
   });
+  await app.register(accessTokenAuth, {
+    resolver: deps.keyResolver ?? identityKeyResolver(config.identityUrl),
+    issuer: config.issuer,
+    audience: config.audience,
+    now: clock,
+  });
+  rotateKeysByAge(app, keys);
   serviceRoutes(app, { db: database.db });
-  return app;
+  keyRoutes(app, { service: 'workflow', keys });
+  return { app, keys };
 }

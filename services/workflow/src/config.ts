@@ -1,14 +1,44 @@
+import { masterKeyFromEnv } from '@tongban/keys';
 import { type BaseConfig, baseConfig, parseEnv, serviceEnv } from '@tongban/service-kit';
 import { Type } from 'typebox';
 
-const Env = Type.Object({ ...serviceEnv(3002) });
+const Env = Type.Object({
+  ...serviceEnv(3002),
+  /** Where identity publishes its JWKS; access tokens are verified against it. */
+  IDENTITY_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3001' }),
+  TOKEN_ISSUER: Type.String({ minLength: 1, maxLength: 64, default: 'tb' }),
+  TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'tongban' }),
+  /** 32+ random bytes, base64url or base64: seals workflow's signing keys. Required in production. */
+  WORKFLOW_MASTER_KEY: Type.Optional(Type.String({ minLength: 43 })),
+  SIGNING_KEY_MAX_AGE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+});
 
-export type WorkflowConfig = BaseConfig;
+export interface WorkflowConfig extends BaseConfig {
+  readonly identityUrl: string;
+  readonly issuer: string;
+  readonly audience: string;
+  /** Undefined outside production when unset: server.ts then uses the demo key. */
+  readonly masterKey: Buffer | undefined;
+  readonly signingKeyMaxAgeMs: number;
+}
 
 /** Pure: the caller hands in the environment and the working directory. */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
 ): WorkflowConfig {
-  return baseConfig('workflow', parseEnv(Env, env), env, cwd);
+  const parsed = parseEnv(Env, env);
+  const base = baseConfig('workflow', parsed, env, cwd);
+  return {
+    ...base,
+    identityUrl: parsed.IDENTITY_URL,
+    issuer: parsed.TOKEN_ISSUER,
+    audience: parsed.TOKEN_AUDIENCE,
+    masterKey: masterKeyFromEnv({
+      variable: 'WORKFLOW_MASTER_KEY',
+      value: parsed.WORKFLOW_MASTER_KEY,
+      env: base.env,
+    }),
+    signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
+  };
 }

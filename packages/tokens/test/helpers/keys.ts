@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { deviceKeyId, keyThumbprint } from '../../src/index.js';
+import { deviceKeyId, type KeyLike, type KeyResolver, keyThumbprint } from '../../src/index.js';
 
 export interface IssuerKey {
   readonly privateKey: CryptoKey;
@@ -28,8 +28,13 @@ export function makeSubject(): string {
   return randomBytes(12).toString('base64url');
 }
 
-export function resolverFor(...keys: IssuerKey[]) {
-  return (kid: string) => keys.find((key) => key.kid === kid)?.publicKey;
+export function resolverFor(...keys: IssuerKey[]): KeyResolver {
+  return { resolve: async (kid) => keys.find((key) => key.kid === kid)?.publicKey };
+}
+
+/** A resolver that answers every kid with the same key (or with none). */
+export function fixedResolver(key: KeyLike | undefined): KeyResolver {
+  return { resolve: async () => key };
 }
 
 export function b64json(value: unknown): string {

@@ -1,3 +1,4 @@
+import { signingKeysTable } from '@tongban/keys';
 import { idempotencyKeysTable } from '@tongban/service-kit';
 import { sql } from 'drizzle-orm';
 import {
@@ -204,17 +205,8 @@ export const verifications = identity.table(
   ],
 );
 
-/** The platform's Ed25519 signing keys; private halves encrypted under the key-encryption key. */
-export const signingKeys = identity.table('signing_keys', {
-  kid: text('kid').primaryKey(),
-  publicJwk: jsonb('public_jwk').notNull(),
-  privateKeyEncrypted: text('private_key_encrypted').notNull(),
-  createdAt: ts('created_at').notNull(),
-  /** Set when a newer key takes over signing; the key keeps verifying until published_until. */
-  retiredAt: ts('retired_at'),
-  /** Leaves the JWKS after this instant: every token it signed has expired by then. */
-  publishedUntil: ts('published_until'),
-});
+/** Identity's Ed25519 signing keys (access tokens, presentation tokens, status lists). */
+export const signingKeys = signingKeysTable(identity);
 
 /** Which resident attributes a department's verifiers see after a scan. */
 export const attributePolicies = identity.table('attribute_policies', {

@@ -1,7 +1,7 @@
 import type { Db } from '@tongban/db';
+import type { Clock, SigningKeyStore } from '@tongban/keys';
 import type { IdentityConfig } from '../config.js';
 import type { Secrets } from '../crypto/secrets.js';
-import type { Clock, SigningKeyStore } from './keys/key-store.js';
 import type { VerificationBatcher } from './presentations/verification-batcher.js';
 import type { StatusListCache } from './status-lists/status-list-cache.js';
 

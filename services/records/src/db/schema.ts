@@ -1,3 +1,4 @@
+import { signingKeysTable } from '@tongban/keys';
 import { idempotencyKeysTable } from '@tongban/service-kit';
 import { sql } from 'drizzle-orm';
 import { check, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
@@ -29,3 +30,6 @@ export const recordTypes = records.table(
 
 /** Responses of creating POSTs sent with an Idempotency-Key, replayed to retries for 24 h. */
 export const idempotencyKeys = idempotencyKeysTable(records);
+
+/** Records' own Ed25519 signing keys (record certificates, access-log checkpoints). */
+export const signingKeys = signingKeysTable(records);

@@ -1,3 +1,4 @@
+import { signingKeysTable } from '@tongban/keys';
 import { sql } from 'drizzle-orm';
 import { check, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -24,3 +25,6 @@ export const serviceDefinitions = workflow.table(
     check('service_definitions_version_positive', sql`${t.version} > 0`),
   ],
 );
+
+/** Workflow's own Ed25519 signing keys (case grants). */
+export const signingKeys = signingKeysTable(workflow);

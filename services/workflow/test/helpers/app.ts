@@ -1,15 +1,33 @@
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { KeyResolver } from '@tongban/auth';
+import type { SigningKeyStore } from '@tongban/keys';
 import { startTestService, type TestService } from '@tongban/service-kit/testing';
-import { buildApp } from '../../src/app.js';
+import { buildWorkflow } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
-export type TestApp = TestService;
+export type TestApp = TestService & { readonly keys: SigningKeyStore };
 
-export function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { keyResolver?: KeyResolver } = {},
+): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
-  return startTestService({
+  let keys: SigningKeyStore | undefined;
+  const service = await startTestService({
     service: 'workflow',
     migrationsFolder: fileURLToPath(new URL('../../../../migrations/workflow', import.meta.url)),
-    build: (database) => buildApp({ config, database }),
+    build: async (database) => {
+      const built = await buildWorkflow({
+        config,
+        database,
+        masterKey: randomBytes(32),
+        ...(options.keyResolver ? { keyResolver: options.keyResolver } : {}),
+      });
+      keys = built.keys;
+      return built.app;
+    },
   });
+  if (!keys) throw new Error('workflow was built without its key store');
+  return { ...service, keys };
 }

@@ -64,7 +64,7 @@ export async function verifyPresentation({
   let claims: Awaited<ReturnType<typeof verifyPresentationToken>>['claims'];
   try {
     ({ claims } = await verifyPresentationToken(input.token, {
-      resolveKey: (kid) => ctx.keys.resolve(kid),
+      resolver: ctx.keys,
       issuer: ctx.config.issuer,
       now,
       clockToleranceSeconds: ONLINE_CLOCK_TOLERANCE_SECONDS,

@@ -1,7 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { seal } from '@tongban/keys';
 import { ApiError, errors } from '@tongban/service-kit';
 import { STATUS_LIST_CAPACITY } from '@tongban/tokens';
-import { keyedHash, randomToken, seal, sha256 } from '../../crypto/secrets.js';
+import { keyedHash, randomToken, sha256 } from '../../crypto/secrets.js';
 import { activationCodes, credentials, residents } from '../../db/schema.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { renderQr } from '../qr.js';

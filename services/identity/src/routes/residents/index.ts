@@ -1,4 +1,5 @@
 import { requireActor } from '@tongban/auth';
+import { open, seal } from '@tongban/keys';
 import {
   IdempotencyKeyHeaders,
   idempotencyKeyFrom,
@@ -7,7 +8,6 @@ import {
   type ServiceInstance,
 } from '@tongban/service-kit';
 import { Type } from 'typebox';
-import { open, seal } from '../../crypto/secrets.js';
 import { idempotencyKeys } from '../../db/schema.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { enrolResident } from '../../domain/residents/enrol-resident.js';

@@ -1,18 +1,29 @@
+import type { RouteAuth } from '@tongban/auth';
 import { errors, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
-import type { IdentityContext } from '../../domain/context.js';
+import type { SigningKeyStore } from './key-store.js';
 
 const security = [{ bearerAuth: [] }];
-const admin = { auth: { kinds: ['staff'] as const, roles: ['system_admin'] } };
+const admin: { auth: RouteAuth } = { auth: { kinds: ['staff'], roles: ['system_admin'] } };
 
-export function keyRoutes(app: ServiceInstance, ctx: IdentityContext) {
+export interface KeyRoutesOptions {
+  /** Names the service in the OpenAPI summaries. */
+  readonly service: string;
+  readonly keys: SigningKeyStore;
+}
+
+/**
+ * `GET /.well-known/jwks.json` (public) and the system administrator's `POST /v1/keys/rotate` and
+ * `POST /v1/keys/{kid}/revoke`. The admin routes need `accessTokenAuth` registered on the app.
+ */
+export function keyRoutes(app: ServiceInstance, { service, keys }: KeyRoutesOptions): void {
   app.get(
     '/.well-known/jwks.json',
     {
       config: { rateLimit: false },
       schema: {
         tags: ['keys'],
-        summary: 'Public keys of every token identity signs (Ed25519; kid = RFC 7638 thumbprint)',
+        summary: `Public keys of every token ${service} signs (Ed25519; kid = RFC 7638 thumbprint)`,
         response: {
           200: Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
         },
@@ -21,7 +32,7 @@ export function keyRoutes(app: ServiceInstance, ctx: IdentityContext) {
     async (_request, reply) => {
       // One minute: a rotated-in key reaches verifiers quickly, and they refetch on an unknown kid anyway.
       reply.header('cache-control', 'public, max-age=60');
-      return ctx.keys.jwks();
+      return keys.jwks();
     },
   );
 
@@ -37,7 +48,7 @@ export function keyRoutes(app: ServiceInstance, ctx: IdentityContext) {
         response: { 200: Type.Object({ kid: Type.String(), retired: Type.Array(Type.String()) }) },
       },
     },
-    () => ctx.keys.rotate(),
+    () => keys.rotate(),
   );
 
   app.post(
@@ -60,8 +71,9 @@ export function keyRoutes(app: ServiceInstance, ctx: IdentityContext) {
       },
     },
     async (request) => {
-      const result = await ctx.keys.revoke(request.params.kid);
-      // Tokens verified under the withdrawn key must not be served from the cache either.
+      const result = await keys.revoke(request.params.kid);
+      // Where this store also verifies access tokens (identity), verifications cached under the
+      // withdrawn key must not be served either; elsewhere the clear costs a few re-verifications.
       app.accessTokenCache?.clear();
       if (!result.revoked) throw errors.notFound('No published key with that kid.');
       return { kid: request.params.kid, ...result };

@@ -1,4 +1,5 @@
 import type { Db } from '@tongban/db';
+import type { KeyResolver } from '@tongban/tokens';
 import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import {
   type CryptoKey,
@@ -7,14 +8,23 @@ import {
   generateKeyPair,
   importJWK,
   type JWK,
+  type JWTPayload,
+  SignJWT,
 } from 'jose';
-import { open, seal } from '../../crypto/secrets.js';
-import { signingKeys } from '../../db/schema.js';
+import { open, seal } from './sealing.js';
+import type { SigningKeysTable } from './table.js';
 
 export type Clock = () => Date;
 
 export interface KeyStoreOptions {
   readonly db: Db;
+  /** The service's own table, made by `signingKeysTable(schema)`. */
+  readonly table: SigningKeysTable;
+  /**
+   * Name of the advisory lock that serialises key changes, e.g. `tongban.records.signing-keys`.
+   * One per service: replicas of one service agree on one new key, other services are not blocked.
+   */
+  readonly lockName: string;
   readonly keyEncryptionKey: Buffer;
   readonly clock: Clock;
   /** Longest lifetime of anything a key signs, plus skew: a retired key stays published this long. */
@@ -32,42 +42,62 @@ interface PublishedKey {
   readonly publishedUntil: Date | null;
 }
 
-interface ActiveKey {
+export interface ActiveKey {
   readonly kid: string;
   readonly privateKey: CryptoKey;
   readonly createdAt: Date;
 }
 
+interface ActiveRow {
+  readonly kid: string;
+  readonly sealed: string;
+  readonly createdAt: Date;
+}
+
 interface Snapshot {
   readonly loadedAt: number;
-  readonly active: ActiveKey | undefined;
+  readonly active: ActiveRow | undefined;
   readonly published: ReadonlyMap<string, PublishedKey>;
 }
 
+export interface SignInput {
+  /** The JOSE `typ` header, e.g. `tb-record+jwt`; verifiers pin it per token kind. */
+  readonly typ: string;
+  readonly payload: JWTPayload;
+  /**
+   * Sets `exp`. Required, and at most the store's overlap: a retired key is published only that
+   * long, so nothing it signed may outlive it (a long-lived document is re-signed on request).
+   */
+  readonly expiresInSeconds: number;
+}
+
 /**
- * The platform's Ed25519 signing keys, kept in the database (private halves sealed under the
+ * A service's Ed25519 signing keys, kept in its database (private halves sealed under the
  * key-encryption key) and cached per replica. One key signs at a time; a rotated-out key stays
  * in the JWKS until everything it signed has expired; a revoked key leaves it at once.
+ *
+ * It is also a `KeyResolver` over its own published keys, so the service verifies what it signed
+ * exactly as any other verifier would.
  */
-export class SigningKeyStore {
+export class SigningKeyStore implements KeyResolver {
   private snapshot: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
   private lastMissReloadAt = 0;
+  private opened: { readonly kid: string; readonly key: Promise<ActiveKey> } | undefined;
 
   constructor(private readonly options: KeyStoreOptions) {}
 
-  /** At start: makes sure one key is active and not past its age. Safe in every replica at once. */
+  /** At start and on a timer: makes sure one key is active and not past its age. Safe in every replica at once. */
   async ensureActiveKey(): Promise<void> {
+    const { table } = this.options;
     const now = this.options.clock();
     await this.options.db.transaction(async (tx) => {
-      await tx.execute(
-        sql`select pg_advisory_xact_lock(hashtext('tongban.identity.signing-keys'))`,
-      );
+      await this.lock(tx as unknown as Db);
       const [active] = await tx
         .select()
-        .from(signingKeys)
-        .where(isNull(signingKeys.retiredAt))
-        .orderBy(desc(signingKeys.createdAt))
+        .from(table)
+        .where(isNull(table.retiredAt))
+        .orderBy(desc(table.createdAt))
         .limit(1);
       if (active && now.getTime() - active.createdAt.getTime() < this.options.maxAgeMs) return;
       await this.insertNewKey(tx as unknown as Db, now);
@@ -79,9 +109,7 @@ export class SigningKeyStore {
   async rotate(): Promise<{ kid: string; retired: string[] }> {
     const now = this.options.clock();
     const result = await this.options.db.transaction(async (tx) => {
-      await tx.execute(
-        sql`select pg_advisory_xact_lock(hashtext('tongban.identity.signing-keys'))`,
-      );
+      await this.lock(tx as unknown as Db);
       return this.insertNewKey(tx as unknown as Db, now);
     });
     this.snapshot = undefined;
@@ -90,30 +118,22 @@ export class SigningKeyStore {
 
   /** Removes a key from the JWKS now (compromise): everything it signed stops verifying. */
   async revoke(kid: string): Promise<{ revoked: boolean; newKid?: string }> {
+    const { table } = this.options;
     const now = this.options.clock();
     const outcome = await this.options.db.transaction(async (tx) => {
-      await tx.execute(
-        sql`select pg_advisory_xact_lock(hashtext('tongban.identity.signing-keys'))`,
-      );
+      await this.lock(tx as unknown as Db);
       const [row] = await tx
-        .update(signingKeys)
+        .update(table)
         .set({
           publishedUntil: now,
-          retiredAt: sql`coalesce(${signingKeys.retiredAt}, ${now.toISOString()}::timestamptz)`,
+          retiredAt: sql`coalesce(${table.retiredAt}, ${now.toISOString()}::timestamptz)`,
         })
         .where(
-          and(
-            eq(signingKeys.kid, kid),
-            or(isNull(signingKeys.publishedUntil), gt(signingKeys.publishedUntil, now)),
-          ),
+          and(eq(table.kid, kid), or(isNull(table.publishedUntil), gt(table.publishedUntil, now))),
         )
         .returning();
       if (!row) return { revoked: false };
-      const [active] = await tx
-        .select()
-        .from(signingKeys)
-        .where(isNull(signingKeys.retiredAt))
-        .limit(1);
+      const [active] = await tx.select().from(table).where(isNull(table.retiredAt)).limit(1);
       if (active) return { revoked: true };
       const { kid: newKid } = await this.insertNewKey(tx as unknown as Db, now);
       return { revoked: true, newKid };
@@ -123,12 +143,61 @@ export class SigningKeyStore {
   }
 
   async signingKey(): Promise<ActiveKey> {
-    const snapshot = await this.current();
-    if (snapshot.active) return snapshot.active;
-    await this.ensureActiveKey();
-    const fresh = await this.current();
-    if (!fresh.active) throw new Error('no active signing key');
-    return fresh.active;
+    let { active } = await this.current();
+    if (!active) {
+      await this.ensureActiveKey();
+      ({ active } = await this.current());
+      if (!active) throw new Error('no active signing key');
+    }
+    if (this.opened?.kid !== active.kid) {
+      const row = active;
+      const key = this.openPrivateKey(row);
+      // A failed open (wrong master key) is not cached: the next call tries again and fails loudly.
+      key.catch(() => {
+        if (this.opened?.key === key) this.opened = undefined;
+      });
+      this.opened = { kid: row.kid, key };
+    }
+    return this.opened.key;
+  }
+
+  // Private halves are opened only to sign: publishing and verifying never need the master key.
+  private async openPrivateKey(row: ActiveRow): Promise<ActiveKey> {
+    const privateJwk = JSON.parse(
+      open(this.options.keyEncryptionKey, row.sealed, row.kid).toString('utf8'),
+    ) as JWK;
+    return {
+      kid: row.kid,
+      privateKey: (await importJWK(privateJwk, 'EdDSA')) as CryptoKey,
+      createdAt: row.createdAt,
+    };
+  }
+
+  /** A compact JWS (EdDSA, `kid` in the header) over `payload`, with `iat` from the store's clock. */
+  async sign({ typ, payload, expiresInSeconds }: SignInput): Promise<string> {
+    if (
+      !Number.isInteger(expiresInSeconds) ||
+      expiresInSeconds <= 0 ||
+      expiresInSeconds * 1000 > this.options.overlapMs
+    ) {
+      throw new RangeError(
+        `expiresInSeconds must be a positive integer of at most ${Math.floor(this.options.overlapMs / 1000)} (the key overlap)`,
+      );
+    }
+    const { kid, privateKey } = await this.signingKey();
+    const iat = Math.floor(this.options.clock().getTime() / 1000);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'EdDSA', typ, kid })
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + expiresInSeconds)
+      .sign(privateKey);
+  }
+
+  /** Age of the signing key by the store's clock; 0 before the first key exists. */
+  async keyAgeSeconds(): Promise<number> {
+    const { active } = await this.current();
+    if (!active) return 0;
+    return Math.max(0, (this.options.clock().getTime() - active.createdAt.getTime()) / 1000);
   }
 
   /**
@@ -163,6 +232,12 @@ export class SigningKeyStore {
     };
   }
 
+  private async lock(tx: Db): Promise<void> {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${this.options.lockName}))`);
+  }
+
+  // The cache's age is measured in real time on purpose: it bounds how stale this replica's view
+  // of the table may be, which a test clock moved by hours must not stretch or shrink.
   private async current(): Promise<Snapshot> {
     const cacheMs = this.options.cacheMs ?? 10_000;
     if (this.snapshot && Date.now() - this.snapshot.loadedAt < cacheMs) return this.snapshot;
@@ -174,13 +249,14 @@ export class SigningKeyStore {
   }
 
   private async load(): Promise<Snapshot> {
+    const { table } = this.options;
     const now = this.options.clock();
     const rows = await this.options.db
       .select()
-      .from(signingKeys)
-      .where(or(isNull(signingKeys.publishedUntil), gt(signingKeys.publishedUntil, now)));
+      .from(table)
+      .where(or(isNull(table.publishedUntil), gt(table.publishedUntil, now)));
     const published = new Map<string, PublishedKey>();
-    let active: ActiveKey | undefined;
+    let active: ActiveRow | undefined;
     for (const row of rows) {
       const jwk = row.publicJwk as JWK;
       published.set(row.kid, {
@@ -190,20 +266,14 @@ export class SigningKeyStore {
         publishedUntil: row.publishedUntil,
       });
       if (row.retiredAt === null && (!active || row.createdAt > active.createdAt)) {
-        const privateJwk = JSON.parse(
-          open(this.options.keyEncryptionKey, row.privateKeyEncrypted, row.kid).toString('utf8'),
-        ) as JWK;
-        active = {
-          kid: row.kid,
-          privateKey: (await importJWK(privateJwk, 'EdDSA')) as CryptoKey,
-          createdAt: row.createdAt,
-        };
+        active = { kid: row.kid, sealed: row.privateKeyEncrypted, createdAt: row.createdAt };
       }
     }
     return { loadedAt: Date.now(), active, published };
   }
 
   private async insertNewKey(tx: Db, now: Date): Promise<{ kid: string; retired: string[] }> {
+    const { table } = this.options;
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', {
       crv: 'Ed25519',
       extractable: true,
@@ -212,12 +282,12 @@ export class SigningKeyStore {
     // RFC 7638 thumbprint as kid: anyone can recompute it from the published key.
     const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
     const retired = await tx
-      .update(signingKeys)
+      .update(table)
       .set({ retiredAt: now, publishedUntil: new Date(now.getTime() + this.options.overlapMs) })
-      .where(isNull(signingKeys.retiredAt))
-      .returning({ kid: signingKeys.kid });
+      .where(isNull(table.retiredAt))
+      .returning({ kid: table.kid });
     const privateJwk = await exportJWK(privateKey);
-    await tx.insert(signingKeys).values({
+    await tx.insert(table).values({
       kid,
       publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
       privateKeyEncrypted: seal(this.options.keyEncryptionKey, JSON.stringify(privateJwk), kid),

@@ -1,0 +1,22 @@
+export {
+  type ActiveKey,
+  type Clock,
+  type KeyStoreOptions,
+  type SignInput,
+  SigningKeyStore,
+} from './key-store.js';
+export {
+  type MasterKeyFromEnvOptions,
+  masterKeyFromEnv,
+  type ResolveMasterKeyOptions,
+  resolveMasterKey,
+} from './master-key.js';
+export { type KeyRoutesOptions, keyRoutes } from './routes.js';
+export { deriveKey, deriveKeyEncryptionKey, MASTER_KEY_BYTES, open, seal } from './sealing.js';
+export {
+  ROTATION_CHECK_INTERVAL_MS,
+  rotateKeysByAge,
+  type SigningKeysOptions,
+  signingKeys,
+} from './signing-keys.js';
+export { type SigningKeysTable, signingKeysTable } from './table.js';

@@ -1,0 +1,49 @@
+import type { Db } from '@tongban/db';
+import type { ServiceInstance } from '@tongban/service-kit';
+import { type Clock, SigningKeyStore } from './key-store.js';
+import { deriveKeyEncryptionKey } from './sealing.js';
+import type { SigningKeysTable } from './table.js';
+
+export interface SigningKeysOptions {
+  /** The service's name: salt of its key derivation and name of its advisory lock. */
+  readonly service: string;
+  readonly db: Db;
+  readonly table: SigningKeysTable;
+  readonly masterKey: Buffer;
+  readonly clock: Clock;
+  readonly overlapMs: number;
+  readonly maxAgeMs: number;
+}
+
+/** A service's key store with its key-encryption key derived from its master key. */
+export function signingKeys(options: SigningKeysOptions): SigningKeyStore {
+  return new SigningKeyStore({
+    db: options.db,
+    table: options.table,
+    lockName: `tongban.${options.service}.signing-keys`,
+    keyEncryptionKey: deriveKeyEncryptionKey(options.masterKey, options.service),
+    clock: options.clock,
+    overlapMs: options.overlapMs,
+    maxAgeMs: options.maxAgeMs,
+  });
+}
+
+export const ROTATION_CHECK_INTERVAL_MS = 3_600_000;
+
+/**
+ * Rotation by age: every replica checks hourly, and the advisory lock in `ensureActiveKey` makes
+ * the replicas agree on one new key. Stopped when the app closes.
+ */
+export function rotateKeysByAge(
+  app: ServiceInstance,
+  keys: SigningKeyStore,
+  intervalMs = ROTATION_CHECK_INTERVAL_MS,
+): void {
+  const timer = setInterval(() => {
+    keys
+      .ensureActiveKey()
+      .catch((err: unknown) => app.log.error({ err }, 'signing key rotation failed'));
+  }, intervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
