@@ -554,8 +554,8 @@ export interface paths {
         /** List the departments of the city */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
@@ -919,8 +919,8 @@ export interface paths {
         /** Who verified my identity, when and where */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;

@@ -93,8 +93,8 @@ export interface paths {
         /** The kinds of certified record departments issue */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;

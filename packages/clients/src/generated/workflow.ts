@@ -93,8 +93,8 @@ export interface paths {
         /** The service catalogue: the newest version of each service */
         get: {
             parameters: {
-                query: {
-                    limit: number;
+                query?: {
+                    limit?: number;
                     cursor?: string;
                 };
                 header?: never;
