@@ -5,6 +5,7 @@
 //
 // Each service is built in this process by its test helper (buildApp on a throwaway database,
 // the same configuration its tests use) and asked for its document: no port, no network.
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -29,10 +30,13 @@ interface StartedService {
   close(): Promise<void>;
 }
 
+// A master key of our own choosing, so the check below can prove it never reaches a document.
+const masterKey = randomBytes(32).toString('base64url');
+
 const SERVICES: Record<string, () => Promise<StartedService>> = {
-  identity: () => startIdentity(),
-  records: () => startRecords(),
-  workflow: () => startWorkflow(),
+  identity: () => startIdentity({ IDENTITY_MASTER_KEY: masterKey }),
+  records: () => startRecords({ RECORDS_MASTER_KEY: masterKey }),
+  workflow: () => startWorkflow({ WORKFLOW_MASTER_KEY: masterKey }),
 };
 
 const check = process.argv.includes('--check');
@@ -50,7 +54,9 @@ function sortKeys(value: unknown): unknown {
 
 /** The document must say nothing about this machine or this run. */
 async function assertNothingLeaks(name: string, text: string, service: StartedService) {
-  const secrets = [root, root.replace(/\/+$/, ''), tmpdir(), '127.0.0.1', 'localhost'];
+  const secrets = [`${root.replace(/\/+$/, '')}/`, `${tmpdir()}/`, masterKey];
+  const address = /(?:127\.0\.0\.1|localhost|\[::1\]):\d+/.exec(text);
+  if (address) secrets.push(address[0]);
   const jwks = await service.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
   if (jwks.statusCode === 200) {
     for (const key of (jwks.json() as { keys: { kid?: string }[] }).keys) {
