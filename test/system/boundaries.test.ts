@@ -48,7 +48,9 @@ async function probe(folder: string, source: string): Promise<string> {
   return path;
 }
 
-describe('pnpm lint: import boundaries', () => {
+// Each test runs the linters as child processes; the bound is generous because the suite shares
+// two cores with everything else, not because lint is expected to be slow.
+describe('pnpm lint: import boundaries', { timeout: 120_000 }, () => {
   it('fails when a package imports a service by name', async () => {
     const file = await probe(
       'packages/auth/src',
