@@ -20,7 +20,17 @@ const COMMANDS = {
     [pnpm, ['-r', '--workspace-concurrency=2', 'run', 'typecheck']],
     [bin('tsc'), ['-p', 'tsconfig.json']],
   ],
-  lint: () => [[bin('biome'), ['check', '--error-on-warnings', '.']]],
+  // Import boundaries Biome cannot see (relative paths into another workspace), then Biome.
+  lint: () => [
+    [process.execPath, ['scripts/check-boundaries.mjs']],
+    [bin('biome'), ['check', '--error-on-warnings', '.']],
+  ],
+  'clients:generate': () => [
+    [process.execPath, ['--import', 'tsx', 'scripts/generate-clients.ts']],
+  ],
+  'clients:check': () => [
+    [process.execPath, ['--import', 'tsx', 'scripts/generate-clients.ts', '--check']],
+  ],
   bench: () => [[process.execPath, ['--import', 'tsx', 'test/bench/run.ts']]],
 };
 

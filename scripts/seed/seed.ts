@@ -1,5 +1,6 @@
-// Loads the demo city through identity's public API. Idempotent: what exists is left alone
+// Loads the demo city through identity's public API, with the typed client. Idempotent: what exists is left alone
 // (409 already_exists / already_enrolled), so running it at every start is safe.
+import { createIdentityClient, type IdentityClient } from '@tongban/clients';
 import * as city from './demo-city.js';
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -27,51 +28,32 @@ export interface SeedReport {
   }[];
 }
 
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  {
-    token,
-    body,
-    headers,
-  }: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+// A request that hangs must not hang the start command.
+const fetchWithTimeout = (request: Request) =>
+  fetch(request, { signal: AbortSignal.timeout(15_000) });
+
+function expectCreated(what: string, res: { response: Response; error?: unknown }): boolean {
+  if (res.response.status === 201) return true;
+  if (res.response.status === 409) return false;
+  throw new Error(`seeding ${what}: ${res.response.status} ${JSON.stringify(res.error)}`);
 }
 
-function expectCreated(
-  what: string,
-  res: { status: number; json: Record<string, unknown> },
-): boolean {
-  if (res.status === 201) return true;
-  if (res.status === 409) return false;
-  throw new Error(`seeding ${what}: ${res.status} ${JSON.stringify(res.json)}`);
-}
-
-async function login(base: string, username: string, password: string): Promise<string> {
-  const res = await call(base, 'POST', '/v1/auth/login', { body: { username, password } });
-  if (res.status !== 200)
-    throw new Error(
-      `seeding: login as ${username} failed (${res.status} ${String(res.json.code)})`,
-    );
-  return res.json.accessToken as string;
+async function login(identity: IdentityClient, username: string, password: string) {
+  const res = await identity.POST('/v1/auth/login', { body: { username, password } });
+  if (!res.data) {
+    const code = (res.error as { code?: string } | undefined)?.code;
+    throw new Error(`seeding: login as ${username} failed (${res.response.status} ${code})`);
+  }
+  return res.data.accessToken;
 }
 
 export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
-  const base = options.identityUrl;
-  const admin = await login(base, 'admin', options.adminPassword);
+  const identity = createIdentityClient({ baseUrl: options.identityUrl, fetch: fetchWithTimeout });
+  const admin = createIdentityClient({
+    baseUrl: options.identityUrl,
+    fetch: fetchWithTimeout,
+    token: await login(identity, 'admin', options.adminPassword),
+  });
   const report: SeedReport = {
     created: { departments: 0, staff: 0, clients: 0, residents: 0 },
     clientSecrets: [],
@@ -82,7 +64,7 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
     if (
       expectCreated(
         `department ${department.code}`,
-        await call(base, 'POST', '/v1/departments', { token: admin, body: department }),
+        await admin.POST('/v1/departments', { body: department }),
       )
     ) {
       report.created.departments++;
@@ -92,41 +74,40 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
         username: `${department.code.replace(/_/g, '-')}.${role.suffix}`,
         displayName: `${department.name.zh}${role.displayName.zh}`,
         department: department.code,
-        roles: role.roles,
+        roles: [...role.roles],
         password: options.staffPassword,
       };
-      if (
-        expectCreated(
-          `staff ${body.username}`,
-          await call(base, 'POST', '/v1/staff', { token: admin, body }),
-        )
-      ) {
+      if (expectCreated(`staff ${body.username}`, await admin.POST('/v1/staff', { body }))) {
         report.created.staff++;
       }
     }
   }
   for (const policy of city.attributePolicies) {
-    const res = await call(base, 'PUT', `/v1/departments/${policy.department}/attribute-policy`, {
-      token: admin,
-      body: { attributes: policy.attributes },
+    const res = await admin.PUT('/v1/departments/{code}/attribute-policy', {
+      params: { path: { code: policy.department } },
+      body: { attributes: [...policy.attributes] },
     });
-    if (res.status !== 200) throw new Error(`seeding policy ${policy.department}: ${res.status}`);
+    if (res.response.status !== 200) {
+      throw new Error(`seeding policy ${policy.department}: ${res.response.status}`);
+    }
   }
   for (const client of city.clients) {
-    const res = await call(base, 'POST', '/v1/clients', { token: admin, body: client });
-    if (expectCreated(`client ${client.clientId}`, res)) {
+    const res = await admin.POST('/v1/clients', {
+      body: { ...client, scopes: [...client.scopes] },
+    });
+    if (expectCreated(`client ${client.clientId}`, res) && res.data) {
       report.created.clients++;
-      report.clientSecrets.push({
-        clientId: client.clientId,
-        clientSecret: res.json.clientSecret as string,
-      });
+      report.clientSecrets.push({ clientId: client.clientId, clientSecret: res.data.clientSecret });
     }
   }
 
-  const clerk = await login(base, 'public-security.clerk', options.staffPassword);
+  const clerk = createIdentityClient({
+    baseUrl: options.identityUrl,
+    fetch: fetchWithTimeout,
+    token: await login(identity, 'public-security.clerk', options.staffPassword),
+  });
   for (const resident of city.residents) {
-    const res = await call(base, 'POST', '/v1/residents', {
-      token: clerk,
+    const res = await clerk.POST('/v1/residents', {
       body: {
         fullName: resident.fullName,
         birthDate: resident.birthDate,
@@ -134,14 +115,13 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
         idDocument: { type: 'resident_id_card', number: withCheckDigit(resident.idBody) },
       },
     });
-    if (expectCreated(`resident ${resident.fullName}`, res)) {
+    if (expectCreated(`resident ${resident.fullName}`, res) && res.data) {
       report.created.residents++;
-      const activation = res.json.activation as { code: string; expiresAt: string };
       report.activationCodes.push({
         fullName: resident.fullName,
-        subjectId: res.json.subjectId as string,
-        code: activation.code,
-        expiresAt: activation.expiresAt,
+        subjectId: res.data.subjectId,
+        code: res.data.activation.code,
+        expiresAt: res.data.activation.expiresAt,
       });
     }
   }

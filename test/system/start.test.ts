@@ -1,4 +1,5 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { createIdentityClient, createRecordsClient } from '@tongban/clients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem } from '../helpers/system.js';
 
@@ -45,10 +46,10 @@ describe('the start command', () => {
     expect(out).toMatch(
       /Demo city seeded \(new this start: 6 departments, 18 staff, 2 clients, 4 residents\)/,
     );
-    const departments = await (
-      await fetch(`${system.urls.portal}/api/identity/v1/departments`)
-    ).json();
-    expect(departments.items.map((d: { code: string }) => d.code)).toEqual(
+    // The typed clients over real HTTP, through the gateway a browser uses.
+    const identity = createIdentityClient({ baseUrl: `${system.urls.portal}/api/identity` });
+    const departments = await identity.GET('/v1/departments');
+    expect(departments.data?.items.map((d) => d.code)).toEqual(
       expect.arrayContaining([
         'public_security',
         'market_regulation',
@@ -58,35 +59,33 @@ describe('the start command', () => {
         'social_security',
       ]),
     );
-    const password = /public-security\.clerk\) \/ (\S+)/.exec(out)?.[1];
-    const login = await fetch(`${system.urls.portal}/api/identity/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'public-security.clerk', password }),
+    const password = /public-security\.clerk\) \/ (\S+)/.exec(out)?.[1] ?? '';
+    const login = await identity.POST('/v1/auth/login', {
+      body: { username: 'public-security.clerk', password },
     });
-    expect(login.status).toBe(200);
-    expect((await login.json()).staff.roles).toEqual(['counter_clerk']);
+    expect(login.response.status).toBe(200);
+    expect(login.data?.staff.roles).toEqual(['counter_clerk']);
   });
 
   it('lets records accept a token identity issued (checked against the JWKS over HTTP)', async () => {
-    const password = /public-security\.clerk\) \/ (\S+)/.exec(system.output())?.[1];
-    const login = await fetch(`${system.urls.identity}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'health.admin', password }),
+    const password = /public-security\.clerk\) \/ (\S+)/.exec(system.output())?.[1] ?? '';
+    const identity = createIdentityClient({ baseUrl: system.urls.identity });
+    const login = await identity.POST('/v1/auth/login', {
+      body: { username: 'health.admin', password },
     });
-    const { accessToken } = await login.json();
-    const created = await fetch(`${system.urls.portal}/api/records/v1/record-types`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-      body: JSON.stringify({
+    const records = createRecordsClient({
+      baseUrl: `${system.urls.portal}/api/records`,
+      token: login.data?.accessToken,
+    });
+    const created = await records.POST('/v1/record-types', {
+      body: {
         code: 'vaccination_record',
         name: { zh: '预防接种证', en: 'Vaccination record' },
         fieldSchema: { type: 'object', properties: { vaccine: { type: 'string' } } },
-      }),
+      },
     });
-    expect(created.status).toBe(201);
-    expect((await created.json()).issuerDepartment).toBe('health');
+    expect(created.response.status).toBe(201);
+    expect(created.data?.issuerDepartment).toBe('health');
   });
 
   it('stops every service cleanly on Ctrl-C and exits 0', async () => {

@@ -1,16 +1,27 @@
-import { type Static, Type } from 'typebox';
+import {
+  type Static,
+  type TInteger,
+  type TObject,
+  type TOptional,
+  type TString,
+  Type,
+} from 'typebox';
 import { errors } from './errors.js';
 
-/** `?limit=&cursor=` on every list; the cursor is opaque to clients. */
+/**
+ * `?limit=&cursor=` on every list; the cursor is opaque to clients. `limit` is optional to the
+ * caller (the OpenAPI document and the typed clients say so) and validation fills in its default,
+ * so a handler, which only sees validated input, is typed with a number.
+ */
 export const ListQuery = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
     cursor: Type.Optional(
       Type.String({ minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' }),
     ),
   },
   { additionalProperties: false },
-);
+) as unknown as TObject<{ limit: TInteger; cursor: TOptional<TString> }>;
 export type ListQuery = Static<typeof ListQuery>;
 
 export function listOf<T extends Parameters<typeof Type.Array>[0]>(item: T) {

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signAccessToken } from '@tongban/auth';
+import { createRecordsClient, type RecordsPaths } from '@tongban/clients';
+import { injectFetch } from '@tongban/clients/testing';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -49,19 +51,24 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
       now: new Date(),
     });
 
-  const create = async (
-    body: Record<string, unknown>,
-    auth?: string,
-    headers: Record<string, string> = {},
-  ) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/v1/record-types',
-      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers },
-      payload: body,
+  type NewRecordType =
+    RecordsPaths['/v1/record-types']['post']['requestBody']['content']['application/json'];
+
+  // The typed client over app.inject: what a department system or workflow would call.
+  const client = (auth?: string) =>
+    createRecordsClient({
+      baseUrl: 'http://records.test',
+      fetch: injectFetch(t.app),
+      ...(auth ? { token: auth } : {}),
     });
 
-  const birthRecord = {
+  const create = (body: NewRecordType, auth?: string, idempotencyKey?: string) =>
+    client(auth).POST('/v1/record-types', {
+      body,
+      params: { header: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {} },
+    });
+
+  const birthRecord: NewRecordType = {
     code: 'birth_record',
     name: { zh: '出生医学证明', en: 'Birth record' },
     fieldSchema: {
@@ -75,17 +82,17 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
   it('lets a department administrator declare a record type for their department', async () => {
     const admin = await token('health', ['department_admin']);
     const res = await create(birthRecord, admin);
-    expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({
+    expect(res.response.status).toBe(201);
+    expect(res.data).toMatchObject({
       code: 'birth_record',
       issuerDepartment: 'health',
       version: 1,
     });
-    const list = (await t.app.inject({ method: 'GET', url: '/v1/record-types' })).json();
-    expect(list.items.map((r: { code: string }) => r.code)).toContain('birth_record');
+    const list = await client().GET('/v1/record-types');
+    expect(list.data?.items.map((r) => r.code)).toContain('birth_record');
     const again = await create(birthRecord, admin);
-    expect(again.statusCode).toBe(409);
-    expect(again.json().code).toBe('already_exists');
+    expect(again.response.status).toBe(409);
+    expect(again.error).toMatchObject({ code: 'already_exists' });
   });
 
   it('fetched identity’s keys once for many requests', async () => {
@@ -95,17 +102,17 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
   });
 
   it('refuses without a token (401), to a clerk (403) and for another department (403)', async () => {
-    expect((await create({ ...birthRecord, code: 'nope_a' })).statusCode).toBe(401);
+    expect((await create({ ...birthRecord, code: 'nope_a' })).response.status).toBe(401);
     expect(
       (await create({ ...birthRecord, code: 'nope_b' }, await token('health', ['counter_clerk'])))
-        .statusCode,
+        .response.status,
     ).toBe(403);
     const other = await create(
       { ...birthRecord, code: 'nope_c', issuerDepartment: 'health' },
       await token('civil_affairs', ['department_admin']),
     );
-    expect(other.statusCode).toBe(403);
-    expect(other.json().code).toBe('forbidden');
+    expect(other.response.status).toBe(403);
+    expect(other.error).toMatchObject({ code: 'forbidden' });
   });
 
   it('refuses a token signed by a key identity does not publish', async () => {
@@ -126,7 +133,7 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
       now: new Date(),
     });
     const res = await create({ ...birthRecord, code: 'forged' }, forged);
-    expect(res.statusCode).toBe(401);
+    expect(res.response.status).toBe(401);
   });
 
   it('refuses a field schema with a misspelt keyword', async () => {
@@ -139,18 +146,18 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
       },
       admin,
     );
-    expect(res.statusCode).toBe(400);
-    expect(res.json().errors[0].field).toBe('body.fieldSchema');
+    expect(res.response.status).toBe(400);
+    expect(res.error).toMatchObject({ errors: [{ field: 'body.fieldSchema' }] });
   });
 
   it('replays the creation to a retry with the same Idempotency-Key', async () => {
     const admin = await token('health', ['department_admin']);
     const body = { ...birthRecord, code: 'medical_insurance_card' };
-    const first = await create(body, admin, { 'idempotency-key': 'create-rt-1' });
-    const retry = await create(body, admin, { 'idempotency-key': 'create-rt-1' });
-    expect(first.statusCode).toBe(201);
-    expect(retry.statusCode).toBe(201);
-    expect(retry.headers['idempotent-replayed']).toBe('true');
-    expect(retry.json()).toEqual(first.json());
+    const first = await create(body, admin, 'create-rt-1');
+    const retry = await create(body, admin, 'create-rt-1');
+    expect(first.response.status).toBe(201);
+    expect(retry.response.status).toBe(201);
+    expect(retry.response.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.data).toEqual(first.data);
   });
 });

@@ -1,4 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { createWorkflowClient, type WorkflowClient } from '@tongban/clients';
+import { injectFetch } from '@tongban/clients/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceDefinitions } from '../src/db/schema.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -26,8 +28,10 @@ describe('workflow service', () => {
 
 describe('GET /v1/services', () => {
   let t: TestApp;
+  let client: WorkflowClient;
   beforeAll(async () => {
     t = await startTestApp();
+    client = createWorkflowClient({ baseUrl: 'http://workflow.test', fetch: injectFetch(t.app) });
     const step = { steps: [] };
     await t.database.db.insert(serviceDefinitions).values([
       {
@@ -56,24 +60,25 @@ describe('GET /v1/services', () => {
   afterAll(() => t.close());
 
   it('lists the newest version of each service only', async () => {
-    const body = (await t.app.inject({ method: 'GET', url: '/v1/services' })).json();
-    expect(body.items.map((s: { code: string; version: number }) => [s.code, s.version])).toEqual([
+    const { data } = await client.GET('/v1/services');
+    expect(data?.items.map((s) => [s.code, s.version])).toEqual([
       ['newborn_registration', 2],
       ['open_restaurant', 1],
     ]);
-    expect(body.nextCursor).toBeNull();
+    expect(data?.nextCursor).toBeNull();
   });
 
   it('pages with a cursor', async () => {
-    const first = (await t.app.inject({ method: 'GET', url: '/v1/services?limit=1' })).json();
-    expect(first.items).toHaveLength(1);
-    const second = (
-      await t.app.inject({ method: 'GET', url: `/v1/services?limit=1&cursor=${first.nextCursor}` })
-    ).json();
-    expect(second.items[0].code).toBe('open_restaurant');
-    expect(second.nextCursor).toBeNull();
+    const first = await client.GET('/v1/services', { params: { query: { limit: 1 } } });
+    expect(first.data?.items).toHaveLength(1);
+    const cursor = first.data?.nextCursor ?? undefined;
+    expect(cursor).toBeTypeOf('string');
+    const second = await client.GET('/v1/services', { params: { query: { limit: 1, cursor } } });
+    expect(second.data?.items[0]?.code).toBe('open_restaurant');
+    expect(second.data?.nextCursor).toBeNull();
   });
 
+  // Off the contract on purpose, so the typed client cannot send it: raw inject.
   it('refuses a wrongly typed limit', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/v1/services?limit=ten' });
     expect(res.statusCode).toBe(400);
