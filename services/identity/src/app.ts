@@ -1,11 +1,7 @@
 import formbody from '@fastify/formbody';
 import { accessTokenAuth } from '@tongban/auth';
 import type { Database } from '@tongban/db';
-import {
-  createService,
-  deleteExpiredIdempotencyKeys,
-  type ServiceInstance,
-} from '@tongban/service-kit';
+import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { IdentityConfig } from './config.js';
 import { deriveSecrets } from './crypto/secrets.js';
 import { idempotencyKeys } from './db/schema.js';
@@ -71,6 +67,22 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
       'Residents, devices, credentials, presentation QR and its verification, keys, revocation, staff and client authentication.',
     readiness: () => database.checkReady(),
     config,
+    clock,
+    database,
+    idempotencyTable: idempotencyKeys,
+    metrics: {
+      gauges: [
+        {
+          name: 'tongban_signing_key_age_seconds',
+          help: 'Age of the key that signs tokens now; rotation keeps it under the maximum age.',
+          collect: async () => {
+            const ageMs = await keys.activeKeyAgeMs();
+            if (ageMs === undefined) throw new Error('no active signing key');
+            return ageMs / 1000;
+          },
+        },
+      ],
+    },
   });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   await app.register(accessTokenAuth, {
@@ -80,18 +92,13 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     now: clock,
   });
 
-  // Hourly in every replica: rotation by age (the advisory lock in ensureActiveKey makes the
-  // replicas agree on one new key) and the sweep of expired idempotency keys (SKIP LOCKED).
-  const rotation = setInterval(() => {
-    keys
-      .ensureActiveKey()
-      .catch((err: unknown) => app.log.error({ err }, 'signing key rotation failed'));
-    deleteExpiredIdempotencyKeys({ db: database.db, table: idempotencyKeys, now: clock() }).catch(
-      (err: unknown) => app.log.error({ err }, 'idempotency key sweep failed'),
-    );
-  }, 3_600_000);
-  rotation.unref();
-  app.addHook('onClose', async () => clearInterval(rotation));
+  // Rotation by age, in every replica: the advisory lock in ensureActiveKey makes the replicas
+  // agree on one new key.
+  app.jobs.register({
+    name: 'signing-key-rotation',
+    intervalMs: 3_600_000,
+    run: () => keys.ensureActiveKey(),
+  });
 
   departmentRoutes(app, { db: database.db });
   adminRoutes(app, ctx);

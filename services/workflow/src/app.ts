@@ -17,6 +17,7 @@ export async function buildApp({ config, database }: WorkflowDeps): Promise<Serv
       'Service catalogue (versioned definitions), cases, department tasks, SLA clock and case receipts.',
     readiness: () => database.checkReady(),
     config,
+    database,
   });
   serviceRoutes(app, { db: database.db });
   return app;

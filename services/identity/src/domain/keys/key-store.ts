@@ -131,6 +131,12 @@ export class SigningKeyStore {
     return fresh.active;
   }
 
+  /** How old the key that signs now is, by the store's clock; undefined while none is active. */
+  async activeKeyAgeMs(): Promise<number | undefined> {
+    const { active } = await this.current();
+    return active && this.options.clock().getTime() - active.createdAt.getTime();
+  }
+
   /**
    * The public key for a kid, if it is published. An unknown kid reloads the table at most once
    * a second, so a flood of made-up kids cannot turn into a flood of queries.
