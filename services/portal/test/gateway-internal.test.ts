@@ -1,4 +1,5 @@
 import { parsePrometheus } from '@tongban/testing';
+import fc from 'fast-check';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reachesInternalRoute } from '../src/routes/gateway/internal-paths.js';
@@ -102,5 +103,39 @@ describe('reachesInternalRoute', () => {
     for (const path of ['/api/identity/v1/metrics', '/api/identity/metricsx', '/api/identity/']) {
       expect(reachesInternalRoute(path), path).toBe(false);
     }
+  });
+});
+
+describe('reachesInternalRoute, property', () => {
+  // One spelling of a character: itself, its other case, or percent-encoded (once or twice).
+  const spell = (char: string) =>
+    fc.constantFrom(
+      char,
+      char.toUpperCase(),
+      `%${char.charCodeAt(0).toString(16)}`,
+      `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+      `%25${char.charCodeAt(0).toString(16)}`,
+    );
+  const noise = fc.constantFrom('', '/', './', '/./', 'x/../', '%2e/', '\\');
+  const metricsSpelling = fc
+    .tuple(noise, ...[...'metrics'].map(spell), fc.constantFrom('', '/', '?a=1', ';p', '/.'))
+    .map(([prefix, ...rest]) => `/${prefix}${rest.join('')}`);
+
+  it('sees /metrics through any mix of case, encoding and dot or slash noise', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('identity', 'records', 'workflow'), metricsSpelling, (s, p) =>
+        reachesInternalRoute(`/api/${s}${p}`),
+      ),
+    );
+  });
+
+  it('never flags a path whose first segment is not metrics', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z0-9-]{1,12}$/).filter((seg) => seg !== 'metrics'),
+        fc.stringMatching(/^[a-z0-9/-]{0,20}$/),
+        (first, rest) => !reachesInternalRoute(`/api/identity/${first}/${rest}`),
+      ),
+    );
   });
 });
