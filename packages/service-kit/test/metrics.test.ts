@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@tongban/db';
 import { createTestDatabase, parsePrometheus, type TestDatabase } from '@tongban/testing';
 import { count, eq, sql } from 'drizzle-orm';
+import promClient from 'prom-client';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -200,6 +201,11 @@ describe('GET /metrics', () => {
       String(now.getTime() / 1000),
     );
     expect(lastSuccess.some((m) => m.labels.job === 'always-fails')).toBe(false);
+  });
+
+  it('keeps every series in the instance’s own registry, none in the global one', async () => {
+    expect(promClient.register.getMetricsAsArray()).toEqual([]);
+    expect(app.prometheus.registry.getSingleMetric('http_request_duration_seconds')).toBeDefined();
   });
 
   it('is outside the OpenAPI document', async () => {

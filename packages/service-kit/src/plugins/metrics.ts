@@ -146,7 +146,8 @@ export const metrics = fp(
   async (app: FastifyInstance, { metrics: serviceMetrics }: { metrics: ServiceMetrics }) => {
     const { registry } = serviceMetrics;
     await app.register(fastifyMetrics, {
-      // The package's own prom-client, never the global registry.
+      // Our pinned prom-client (the plugin would otherwise prefer a fork if one were installed);
+      // every metric below goes to this instance's registry, none to prom-client's global one.
       promClient,
       endpoint: null,
       defaultMetrics: {
