@@ -2,6 +2,7 @@ export { type MigrationReport, migrationStatus, runMigrations } from './migrate.
 export {
   type Database,
   type DatabaseOptions,
+  type DatabaseStats,
   type Db,
   type Engine,
   openDatabase,

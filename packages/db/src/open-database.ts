@@ -39,8 +39,23 @@ export interface Database<TSchema extends Record<string, unknown> = Record<strin
   migrate(): Promise<MigrationReport>;
   /** Throws unless the database answers and every migration on disk has been applied. */
   checkReady(): Promise<MigrationReport>;
+  /** Connection counts right now, for metrics; cheap and synchronous. */
+  stats(): DatabaseStats;
   close(): Promise<void>;
 }
+
+export interface DatabaseStats {
+  /** Connections the pool may open; embedded PostgreSQL is one connection. */
+  readonly max: number;
+  /** Connections open now, busy or idle. */
+  readonly total: number;
+  readonly idle: number;
+  /** Queries waiting for a connection: above zero for long, the pool is too small. */
+  readonly waiting: number;
+}
+
+const CLOSED: DatabaseStats = { max: 0, total: 0, idle: 0, waiting: 0 };
+const EMBEDDED: DatabaseStats = { max: 1, total: 1, idle: 1, waiting: 0 };
 
 export async function openDatabase<TSchema extends Record<string, unknown> = Record<string, never>>(
   options: DatabaseOptions<TSchema>,
@@ -50,6 +65,10 @@ export async function openDatabase<TSchema extends Record<string, unknown> = Rec
   let db: Db<TSchema>;
   let engine: Engine;
   let closeEngine: () => Promise<void>;
+  let stats: () => DatabaseStats;
+  let closed = false;
+  // PGlite runs one query at a time behind its own queue and does not expose its length.
+  const embeddedStats = () => (closed ? CLOSED : EMBEDDED);
 
   if (target.kind === 'postgres') {
     const pool = new pg.Pool({
@@ -63,6 +82,13 @@ export async function openDatabase<TSchema extends Record<string, unknown> = Rec
     db = drizzleNodePg(pool, { schema }) as unknown as Db<TSchema>;
     engine = 'postgres';
     closeEngine = () => pool.end();
+    const max = options.poolMax ?? 10;
+    stats = () => ({
+      max,
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    });
   } else if (target.kind === 'pglite') {
     await mkdir(target.dataDir, { recursive: true });
     const pglite = new PGlite(target.dataDir);
@@ -70,14 +96,15 @@ export async function openDatabase<TSchema extends Record<string, unknown> = Rec
     db = drizzlePglite(pglite, { schema }) as unknown as Db<TSchema>;
     engine = 'pglite';
     closeEngine = () => pglite.close();
+    stats = embeddedStats;
   } else {
     // A caller-owned instance (tests, or two replicas sharing one embedded engine): not closed here.
     db = drizzlePglite(target.pglite, { schema }) as unknown as Db<TSchema>;
     engine = 'pglite';
     closeEngine = async () => {};
+    stats = embeddedStats;
   }
 
-  let closed = false;
   return {
     db,
     engine,
@@ -91,6 +118,7 @@ export async function openDatabase<TSchema extends Record<string, unknown> = Rec
       }
       return report;
     },
+    stats,
     async close() {
       if (closed) return;
       closed = true;

@@ -14,6 +14,7 @@ export {
 export { type KeyRoutesOptions, keyRoutes } from './routes.js';
 export { deriveKey, deriveKeyEncryptionKey, MASTER_KEY_BYTES, open, seal } from './sealing.js';
 export {
+  keyAgeGauge,
   ROTATION_CHECK_INTERVAL_MS,
   rotateKeysByAge,
   type SigningKeysOptions,

@@ -31,19 +31,26 @@ export function signingKeys(options: SigningKeysOptions): SigningKeyStore {
 export const ROTATION_CHECK_INTERVAL_MS = 3_600_000;
 
 /**
- * Rotation by age: every replica checks hourly, and the advisory lock in `ensureActiveKey` makes
- * the replicas agree on one new key. Stopped when the app closes.
+ * Rotation by age as a background job: every replica checks hourly, and the advisory lock in
+ * `ensureActiveKey` makes the replicas agree on one new key. The registry stops it on close.
  */
 export function rotateKeysByAge(
   app: ServiceInstance,
   keys: SigningKeyStore,
   intervalMs = ROTATION_CHECK_INTERVAL_MS,
 ): void {
-  const timer = setInterval(() => {
-    keys
-      .ensureActiveKey()
-      .catch((err: unknown) => app.log.error({ err }, 'signing key rotation failed'));
-  }, intervalMs);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  app.jobs.register({
+    name: 'signing-key-rotation',
+    intervalMs,
+    run: () => keys.ensureActiveKey(),
+  });
+}
+
+/** The `tongban_signing_key_age_seconds` gauge: how old the key that signs now is. */
+export function keyAgeGauge(keys: SigningKeyStore) {
+  return {
+    name: 'tongban_signing_key_age_seconds',
+    help: 'Age of the key that signs now; rotation by age keeps it under the maximum age.',
+    collect: () => keys.keyAgeSeconds(),
+  };
 }

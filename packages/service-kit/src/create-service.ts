@@ -1,6 +1,7 @@
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Database } from '@tongban/db';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -10,8 +11,11 @@ import Fastify, {
 } from 'fastify';
 import type { BaseConfig } from './config.js';
 import { errors } from './errors.js';
+import { deleteExpiredIdempotencyKeys, type IdempotencyKeysTable } from './idempotency.js';
+import { JobRegistry } from './jobs.js';
 import { loggerOptions } from './logger.js';
 import { health } from './plugins/health.js';
+import { type GaugeDefinition, metrics, ServiceMetrics } from './plugins/metrics.js';
 import { openapi } from './plugins/openapi.js';
 import { problemJson } from './plugins/problem-json.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
@@ -30,7 +34,18 @@ declare module 'fastify' {
     /** Set by authentication so limits apply per client or account rather than per address. */
     rateLimitKey?: string;
   }
+  interface FastifyInstance {
+    /** Background jobs of this instance: `app.jobs.register({ name, intervalMs, run })`. */
+    jobs: JobRegistry;
+    /** This instance's Prometheus registry: `app.prometheus.gauge({ name, help, collect })`. */
+    prometheus: ServiceMetrics;
+  }
 }
+
+/** Hourly in every replica; the delete skips rows another replica or a request holds. */
+export const IDEMPOTENCY_SWEEP_INTERVAL_MS = 3_600_000;
+// Short transactions: a backlog is cleared in batches rather than one long lock-holding delete.
+const SWEEP_BATCH = 1000;
 
 export interface ServiceOptions {
   readonly name: string;
@@ -44,6 +59,22 @@ export interface ServiceOptions {
   readonly contentSecurityPolicy?: Record<string, string[]>;
   /** Where logs go (stdout by default); tests pass a sink to read them. */
   readonly logStream?: { write(line: string): void };
+  /** The service's clock: jobs read it for `now`. Default: the system clock. */
+  readonly clock?: () => Date;
+  /** The service's database: pool gauges in /metrics, and the idempotency sweep below. */
+  // biome-ignore lint/suspicious/noExplicitAny: any service's schema; only stats() and db are used
+  readonly database?: Database<any>;
+  /**
+   * The service's `idempotency_keys` table: expired keys are then deleted hourly by the job
+   * `idempotency-key-sweep`. Needs `database`.
+   */
+  readonly idempotencyTable?: IdempotencyKeysTable;
+  readonly metrics?: {
+    /** Gauges read at scrape time (outbox backlog, key age…); more via `app.prometheus.gauge`. */
+    readonly gauges?: readonly GaugeDefinition[];
+    /** Node process metrics (CPU, memory, event loop, GC). Default true. */
+    readonly processMetrics?: boolean;
+  };
 }
 
 /**
@@ -70,12 +101,30 @@ export async function createService(options: ServiceOptions): Promise<ServiceIns
     routerOptions: { maxParamLength: 4096 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const clock = options.clock ?? (() => new Date());
+  const serviceMetrics = new ServiceMetrics({
+    service: options.name,
+    log: app.log,
+    ...(options.database ? { database: options.database } : {}),
+    ...(options.metrics?.gauges ? { gauges: options.metrics.gauges } : {}),
+    ...(options.metrics?.processMetrics === false ? { processMetrics: false } : {}),
+  });
+  const jobs = new JobRegistry({ clock, log: app.log, observer: serviceMetrics.jobObserver });
+  app.decorate('prometheus', serviceMetrics);
+  app.decorate('jobs', jobs);
+  // preClose runs before the onClose hooks that close the database, so no job outlives it;
+  // onClose covers an app closed before it was ever ready.
+  app.addHook('preClose', () => jobs.stop());
+  app.addHook('onClose', () => jobs.stop());
+
   app.setValidatorCompiler(schemaCompilers());
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
 
   await app.register(problemJson);
+  // Before every route, so each one is timed.
+  await app.register(metrics, { metrics: serviceMetrics });
   await app.register(helmet, {
     // APIs answer JSON; the docs UI sets its own policy (staticCSP).
     contentSecurityPolicy: {
@@ -104,5 +153,27 @@ export async function createService(options: ServiceOptions): Promise<ServiceIns
     });
   }
   await app.register(health, { readiness: options.readiness });
+
+  const { database, idempotencyTable } = options;
+  if (idempotencyTable) {
+    if (!database) throw new Error('createService: idempotencyTable needs database');
+    jobs.register({
+      name: 'idempotency-key-sweep',
+      intervalMs: IDEMPOTENCY_SWEEP_INTERVAL_MS,
+      run: async ({ now, signal }) => {
+        let deleted = 0;
+        for (;;) {
+          const batch = await deleteExpiredIdempotencyKeys({
+            db: database.db,
+            table: idempotencyTable,
+            now,
+            limit: SWEEP_BATCH,
+          });
+          deleted += batch;
+          if (batch < SWEEP_BATCH || signal.aborted) return deleted;
+        }
+      },
+    });
+  }
   return app;
 }

@@ -1,5 +1,10 @@
 export { type BaseConfig, baseConfig, ConfigError, parseEnv, serviceEnv } from './config.js';
-export { createService, type ServiceInstance, type ServiceOptions } from './create-service.js';
+export {
+  createService,
+  IDEMPOTENCY_SWEEP_INTERVAL_MS,
+  type ServiceInstance,
+  type ServiceOptions,
+} from './create-service.js';
 export { ApiError, type ApiErrorInit, errors, isApiError } from './errors.js';
 export {
   type DbTransaction,
@@ -21,8 +26,22 @@ export {
   replyIdempotent,
   runIdempotent,
 } from './idempotency.js';
+export {
+  type JobContext,
+  type JobDefinition,
+  type JobObserver,
+  type JobOutcome,
+  JobRegistry,
+  type JobRun,
+} from './jobs.js';
 export { loggerOptions, REDACTED_PATHS } from './logger.js';
 export { decodeCursor, encodeCursor, ListQuery, listOf, page } from './pagination.js';
+export {
+  type GaugeDefinition,
+  type GaugeSample,
+  ServiceMetrics,
+  type ServiceMetricsOptions,
+} from './plugins/metrics.js';
 export { PROBLEM_CONTENT_TYPE, sendProblem, toApiError } from './plugins/problem-json.js';
 export { REQUEST_ID_HEADER } from './request-id.js';
 export { type RunServiceOptions, runService } from './run-service.js';

@@ -11,15 +11,22 @@ export const testConfig = {
 
 /** A service with routes that exercise each failure path of the kit. */
 export async function buildKitApp(
-  overrides: { readiness?: () => Promise<unknown>; rateLimitMax?: number } = {},
+  overrides: {
+    readiness?: () => Promise<unknown>;
+    rateLimitMax?: number;
+    logStream?: { write(line: string): void };
+    logLevel?: 'error' | 'silent';
+  } = {},
 ): Promise<ServiceInstance> {
   const app = await createService({
     name: 'kit-test',
     version: '0.0.0',
     description: 'service kit under test',
     readiness: overrides.readiness ?? (async () => {}),
+    ...(overrides.logStream ? { logStream: overrides.logStream } : {}),
     config: {
       ...testConfig,
+      logLevel: overrides.logLevel ?? testConfig.logLevel,
       rateLimit: { max: overrides.rateLimitMax ?? 1000, windowMs: 60_000 },
     },
   });

@@ -1,1 +1,2 @@
+export { type MetricFamily, parsePrometheus, type Sample } from './prometheus.js';
 export { createTestDatabase, type TestDatabase } from './test-database.js';

@@ -1,12 +1,8 @@
 import formbody from '@fastify/formbody';
 import { accessTokenAuth } from '@tongban/auth';
 import type { Database } from '@tongban/db';
-import { type Clock, keyRoutes, rotateKeysByAge, signingKeys } from '@tongban/keys';
-import {
-  createService,
-  deleteExpiredIdempotencyKeys,
-  type ServiceInstance,
-} from '@tongban/service-kit';
+import { type Clock, keyAgeGauge, keyRoutes, rotateKeysByAge, signingKeys } from '@tongban/keys';
+import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { IdentityConfig } from './config.js';
 import { deriveSecrets } from './crypto/secrets.js';
 import { idempotencyKeys, signingKeys as signingKeysTable } from './db/schema.js';
@@ -72,6 +68,10 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
       'Residents, devices, credentials, presentation QR and its verification, keys, revocation, staff and client authentication.',
     readiness: () => database.checkReady(),
     config,
+    clock,
+    database,
+    idempotencyTable: idempotencyKeys,
+    metrics: { gauges: [keyAgeGauge(keys)] },
   });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   await app.register(accessTokenAuth, {
@@ -82,14 +82,6 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   });
 
   rotateKeysByAge(app, keys);
-  // Hourly in every replica: the sweep of expired idempotency keys (SKIP LOCKED).
-  const sweep = setInterval(() => {
-    deleteExpiredIdempotencyKeys({ db: database.db, table: idempotencyKeys, now: clock() }).catch(
-      (err: unknown) => app.log.error({ err }, 'idempotency key sweep failed'),
-    );
-  }, 3_600_000);
-  sweep.unref();
-  app.addHook('onClose', async () => clearInterval(sweep));
 
   departmentRoutes(app, { db: database.db });
   adminRoutes(app, ctx);

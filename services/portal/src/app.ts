@@ -17,6 +17,7 @@ export async function buildApp({ config, database }: PortalDeps): Promise<Servic
     description: 'The web pages and the browser gateway.',
     readiness: () => database.checkReady(),
     config,
+    database,
     docs: false,
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],

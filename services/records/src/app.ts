@@ -1,9 +1,15 @@
 import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
-import { keyRoutes, rotateKeysByAge, type SigningKeyStore, signingKeys } from '@tongban/keys';
+import {
+  keyAgeGauge,
+  keyRoutes,
+  rotateKeysByAge,
+  type SigningKeyStore,
+  signingKeys,
+} from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { RecordsConfig } from './config.js';
-import { signingKeys as signingKeysTable } from './db/schema.js';
+import { idempotencyKeys, signingKeys as signingKeysTable } from './db/schema.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
 
 export interface RecordsDeps {
@@ -52,6 +58,10 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
       'Record types, certified records, consent, access policy, the tamper-evident access log and subscriptions.',
     readiness: () => database.checkReady(),
     config,
+    clock,
+    database,
+    idempotencyTable: idempotencyKeys,
+    metrics: { gauges: [keyAgeGauge(keys)] },
   });
   await app.register(accessTokenAuth, {
     resolver: deps.keyResolver ?? identityKeyResolver(config.identityUrl),

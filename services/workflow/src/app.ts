@@ -1,6 +1,12 @@
 import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
-import { keyRoutes, rotateKeysByAge, type SigningKeyStore, signingKeys } from '@tongban/keys';
+import {
+  keyAgeGauge,
+  keyRoutes,
+  rotateKeysByAge,
+  type SigningKeyStore,
+  signingKeys,
+} from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { WorkflowConfig } from './config.js';
 import { signingKeys as signingKeysTable } from './db/schema.js';
@@ -52,6 +58,9 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
       'Service catalogue (versioned definitions), cases, department tasks, SLA clock and case receipts.',
     readiness: () => database.checkReady(),
     config,
+    clock,
+    database,
+    metrics: { gauges: [keyAgeGauge(keys)] },
   });
   await app.register(accessTokenAuth, {
     resolver: deps.keyResolver ?? identityKeyResolver(config.identityUrl),

@@ -1,17 +1,28 @@
 import proxy from '@fastify/http-proxy';
-import type { ServiceInstance } from '@tongban/service-kit';
+import { errors, type ServiceInstance } from '@tongban/service-kit';
 import type { PortalConfig } from '../../config.js';
+import { reachesInternalRoute } from './internal-paths.js';
 
 /**
  * /api/<service>/* reaches the service unchanged: the browser talks to one origin, and each
- * service still authenticates and authorizes every request itself.
+ * service still authenticates and authorizes every request itself. The services' internal
+ * routes (/metrics) are not reachable this way, under any spelling of the path.
  */
 export async function gatewayRoutes(
   app: ServiceInstance,
   { upstreams }: Pick<PortalConfig, 'upstreams'>,
 ) {
+  await app.register(async (gateway) => {
+    gateway.addHook('onRequest', async (request) => {
+      if (reachesInternalRoute(request.url)) throw errors.notFound('No such resource.');
+    });
+    await forwardTo(gateway, upstreams);
+  });
+}
+
+async function forwardTo(gateway: ServiceInstance, upstreams: PortalConfig['upstreams']) {
   for (const [name, upstream] of Object.entries(upstreams)) {
-    await app.register(proxy, {
+    await gateway.register(proxy, {
       upstream,
       prefix: `/api/${name}`,
       rewritePrefix: '',
