@@ -1,4 +1,5 @@
-import { idempotencyKeysTable } from '@tongban/service-kit';
+import { eventsTable, idempotencyKeysTable, outboxTable } from '@tongban/service-kit';
+import { deliveriesTable, subscriptionsTable } from '@tongban/webhooks';
 import { sql } from 'drizzle-orm';
 import { check, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -29,3 +30,11 @@ export const recordTypes = records.table(
 
 /** Responses of creating POSTs sent with an Idempotency-Key, replayed to retries for 24 h. */
 export const idempotencyKeys = idempotencyKeysTable(records);
+
+/** Every state change, append-only; and what of it still has to leave the service. */
+export const events = eventsTable(records);
+export const outbox = outboxTable(records);
+
+/** Webhook subscriptions of department systems, and each event's delivery to each of them. */
+export const subscriptions = subscriptionsTable(records);
+export const deliveries = deliveriesTable(records);

@@ -1,3 +1,5 @@
+import { eventsTable, idempotencyKeysTable, outboxTable } from '@tongban/service-kit';
+import { deliveriesTable, subscriptionsTable } from '@tongban/webhooks';
 import { sql } from 'drizzle-orm';
 import { check, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -24,3 +26,14 @@ export const serviceDefinitions = workflow.table(
     check('service_definitions_version_positive', sql`${t.version} > 0`),
   ],
 );
+
+/** Responses of creating POSTs sent with an Idempotency-Key, replayed to retries for 24 h. */
+export const idempotencyKeys = idempotencyKeysTable(workflow);
+
+/** Every state change, append-only; and what of it still has to leave the service. */
+export const events = eventsTable(workflow);
+export const outbox = outboxTable(workflow);
+
+/** Webhook subscriptions of department systems, and each event's delivery to each of them. */
+export const subscriptions = subscriptionsTable(workflow);
+export const deliveries = deliveriesTable(workflow);
