@@ -10,6 +10,7 @@ export function startTestApp(env: Record<string, string> = {}): Promise<TestApp>
   return startTestService({
     service: 'records',
     migrationsFolder: fileURLToPath(new URL('../../../../migrations/records', import.meta.url)),
-    build: (database) => buildApp({ config, database }),
+    // Tests drive webhook delivery themselves; no background loop.
+    build: (database) => buildApp({ config, database, webhookWorker: false }),
   });
 }
