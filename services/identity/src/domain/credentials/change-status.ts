@@ -37,8 +37,6 @@ export function toCredential(row: CredentialRow) {
   };
 }
 
-export { etagOf };
-
 function canManage(actor: Actor): boolean {
   return (
     actor.kind === 'staff' &&

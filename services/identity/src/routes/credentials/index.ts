@@ -1,10 +1,9 @@
 import { requireActor } from '@tongban/auth';
-import { parseIfMatch, type ServiceInstance } from '@tongban/service-kit';
+import { etagOf, parseIfMatch, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import type { IdentityContext } from '../../domain/context.js';
 import {
   changeCredentialStatus,
-  etagOf,
   getCredential,
   type StatusAction,
   toCredential,
