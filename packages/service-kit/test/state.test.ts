@@ -9,6 +9,7 @@ import {
   changeRecorder,
   etagOf,
   isApiError,
+  outboxBacklog,
   parseIfMatch,
   type RequestContext,
   requireIfMatch,
@@ -95,6 +96,16 @@ describe('withTransaction and recordChange', () => {
   it('rolls everything back when the verb fails after recording', async () => {
     await expect(flip(ctxOf(), 'g-3', true)).rejects.toThrow('late failure');
     expect(await eventsFor('g-3')).toEqual([]);
+  });
+
+  it('reports the undispatched backlog and the age of its oldest row', async () => {
+    const backlog = await outboxBacklog({
+      db: database.db,
+      outbox,
+      now: new Date(T0.getTime() + 90_000),
+    });
+    expect(backlog.pending).toBeGreaterThanOrEqual(1);
+    expect(backlog.oldestAgeSeconds).toBe(90);
   });
 
   it('refuses to record an event outside a transaction', async () => {

@@ -133,3 +133,24 @@ export function uuidV7(at: Date): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** For metrics: how many outbox rows wait to be dispatched, and how long the oldest has waited. */
+export async function outboxBacklog(options: {
+  readonly db: RequestContext['db'];
+  readonly outbox: OutboxTable;
+  readonly now: Date;
+}): Promise<{ readonly pending: number; readonly oldestAgeSeconds: number }> {
+  const { outbox } = options;
+  const [row] = await options.db
+    .select({
+      pending: sql<number>`count(*)::int`,
+      oldestEpoch: sql<string | null>`extract(epoch from min(${outbox.createdAt}))::text`,
+    })
+    .from(outbox)
+    .where(sql`${outbox.dispatchedAt} is null`);
+  const oldest = row?.oldestEpoch == null ? undefined : Number(row.oldestEpoch);
+  return {
+    pending: Number(row?.pending ?? 0),
+    oldestAgeSeconds: oldest === undefined ? 0 : Math.max(0, options.now.getTime() / 1000 - oldest),
+  };
+}

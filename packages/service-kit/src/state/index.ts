@@ -13,6 +13,7 @@ export {
   type EventsTable,
   eventsTable,
   type OutboxTable,
+  outboxBacklog,
   outboxTable,
   type RecordChange,
   type RecordedEvent,
