@@ -67,6 +67,7 @@ describe('webhooks from the records outbox', { timeout: 120_000 }, () => {
       '/dead': () => 503,
       '/hold': (previous) => (previous === 0 ? 'hold' : 200),
       '/stall': () => 200,
+      '/loop': () => 200,
     });
   });
   afterAll(async () => {
@@ -236,6 +237,29 @@ describe('webhooks from the records outbox', { timeout: 120_000 }, () => {
       lastStatusCode: 503,
     });
     await unsubscribe(id);
+  });
+
+  it('runs the delivery loop in the app from ready until close', async () => {
+    const looping = await buildApp({
+      config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }, process.cwd()),
+      database: replicaB,
+      clock,
+      keyResolver: issuer.keyResolver,
+      webhookSealKey: sealKey,
+      webhookWorker: { intervalMs: 10 },
+    });
+    try {
+      await looping.ready();
+      const { id } = await subscribe(looping, '/loop');
+      const eventId = await createRecordType(looping);
+      await eventually(async () =>
+        (await deliveryOf(eventId, id))?.status === 'delivered' ? true : undefined,
+      );
+      expect(subscriber.at('/loop').map((c) => c.headers['webhook-id'])).toEqual([eventId]);
+      await unsubscribe(id);
+    } finally {
+      await looping.close();
+    }
   });
 
   it.skipIf(!onServer)(
