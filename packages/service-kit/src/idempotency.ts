@@ -14,6 +14,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ApiError, errors } from './errors.js';
+import { inTransaction } from './state/transaction.js';
 
 /*
  * Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) for creating POSTs.
@@ -137,7 +138,9 @@ export async function runIdempotent<TBody, TSchema extends Record<string, unknow
 ): Promise<IdempotentResult<TBody>> {
   const { db, run, key } = options;
   if (key === undefined) {
-    return db.transaction(async (tx) => ({ ...normalized(await run(tx)), replayed: false }));
+    return db.transaction((tx) =>
+      inTransaction(tx, async () => ({ ...normalized(await run(tx)), replayed: false })),
+    );
   }
   assertValidKey(key);
   if (options.scope === '') throw new Error('runIdempotent: scope must identify the caller');
@@ -205,7 +208,8 @@ export async function runIdempotent<TBody, TSchema extends Record<string, unknow
       };
     }
 
-    const response = normalized(await run(tx));
+    // Branded, so verbs that call withTransaction join this transaction instead of nesting one.
+    const response = normalized(await inTransaction(tx, () => run(tx)));
     await tx
       .update(table)
       .set({

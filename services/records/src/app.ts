@@ -1,6 +1,7 @@
 import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
 import {
+  deriveKey,
   keyAgeGauge,
   keyRoutes,
   rotateKeysByAge,
@@ -8,8 +9,20 @@ import {
   signingKeys,
 } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
+import {
+  registerWebhooks,
+  WEBHOOK_SEAL_PURPOSE,
+  type WebhookWorkerSettings,
+} from '@tongban/webhooks';
 import type { RecordsConfig } from './config.js';
-import { idempotencyKeys, signingKeys as signingKeysTable } from './db/schema.js';
+import {
+  deliveries,
+  idempotencyKeys,
+  outbox,
+  signingKeys as signingKeysTable,
+  subscriptions,
+} from './db/schema.js';
+import { recordChange } from './domain/events/record-change.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
 
 export interface RecordsDeps {
@@ -20,6 +33,10 @@ export interface RecordsDeps {
   readonly clock?: () => Date;
   /** Identity's keys; by default fetched from `config.identityUrl` and cached. */
   readonly keyResolver?: KeyResolver;
+  /** Seals webhook secrets; by default derived from the master key. */
+  readonly webhookSealKey?: Buffer;
+  /** The webhook delivery passes; false when a test drives the steps itself. */
+  readonly webhookWorker?: false | WebhookWorkerSettings;
 }
 
 export interface RecordsApp {
@@ -72,5 +89,18 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
   rotateKeysByAge(app, keys);
   recordTypeRoutes(app, { db: database.db, clock });
   keyRoutes(app, { service: 'records', keys });
+  registerWebhooks(app, {
+    db: database.db,
+    clock,
+    tables: { outbox, subscriptions, deliveries },
+    idempotencyKeys,
+    recordChange,
+    sealKey: deps.webhookSealKey ?? deriveKey(deps.masterKey, 'records', WEBHOOK_SEAL_PURPOSE),
+    urlPolicy: {
+      allowPrivateAddresses: config.webhooks.allowPrivateUrls,
+      requireHttps: config.webhooks.requireHttps,
+    },
+    ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
+  });
   return { app, keys };
 }

@@ -1,5 +1,6 @@
 import { masterKeyFromEnv } from '@tongban/keys';
 import { type BaseConfig, baseConfig, parseEnv, serviceEnv } from '@tongban/service-kit';
+import { type WebhookConfig, webhookConfig, webhookEnv } from '@tongban/webhooks';
 import { Type } from 'typebox';
 
 const Env = Type.Object({
@@ -11,6 +12,7 @@ const Env = Type.Object({
   /** 32+ random bytes, base64url or base64: seals records' signing keys. Required in production. */
   RECORDS_MASTER_KEY: Type.Optional(Type.String({ minLength: 43 })),
   SIGNING_KEY_MAX_AGE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+  ...webhookEnv(),
 });
 
 export interface RecordsConfig extends BaseConfig {
@@ -20,6 +22,7 @@ export interface RecordsConfig extends BaseConfig {
   /** Undefined outside production when unset: server.ts then uses the demo key. */
   readonly masterKey: Buffer | undefined;
   readonly signingKeyMaxAgeMs: number;
+  readonly webhooks: WebhookConfig;
 }
 
 /** Pure: the caller hands in the environment and the working directory. */
@@ -40,5 +43,6 @@ export function loadConfig(
       env: base.env,
     }),
     signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
+    webhooks: webhookConfig(base.env, parsed),
   };
 }

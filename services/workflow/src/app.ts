@@ -1,6 +1,7 @@
 import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
 import {
+  deriveKey,
   keyAgeGauge,
   keyRoutes,
   rotateKeysByAge,
@@ -8,8 +9,20 @@ import {
   signingKeys,
 } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
+import {
+  registerWebhooks,
+  WEBHOOK_SEAL_PURPOSE,
+  type WebhookWorkerSettings,
+} from '@tongban/webhooks';
 import type { WorkflowConfig } from './config.js';
-import { signingKeys as signingKeysTable } from './db/schema.js';
+import {
+  deliveries,
+  idempotencyKeys,
+  outbox,
+  signingKeys as signingKeysTable,
+  subscriptions,
+} from './db/schema.js';
+import { recordChange } from './domain/events/record-change.js';
 import { serviceRoutes } from './routes/services/index.js';
 
 export interface WorkflowDeps {
@@ -20,6 +33,10 @@ export interface WorkflowDeps {
   readonly clock?: () => Date;
   /** Identity's keys; by default fetched from `config.identityUrl` and cached. */
   readonly keyResolver?: KeyResolver;
+  /** Seals webhook secrets; by default derived from the master key. */
+  readonly webhookSealKey?: Buffer;
+  /** The webhook delivery passes; false when a test drives the steps itself. */
+  readonly webhookWorker?: false | WebhookWorkerSettings;
 }
 
 export interface WorkflowApp {
@@ -60,6 +77,7 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     config,
     clock,
     database,
+    idempotencyTable: idempotencyKeys,
     metrics: { gauges: [keyAgeGauge(keys)] },
   });
   await app.register(accessTokenAuth, {
@@ -71,5 +89,18 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
   rotateKeysByAge(app, keys);
   serviceRoutes(app, { db: database.db });
   keyRoutes(app, { service: 'workflow', keys });
+  registerWebhooks(app, {
+    db: database.db,
+    clock,
+    tables: { outbox, subscriptions, deliveries },
+    idempotencyKeys,
+    recordChange,
+    sealKey: deps.webhookSealKey ?? deriveKey(deps.masterKey, 'workflow', WEBHOOK_SEAL_PURPOSE),
+    urlPolicy: {
+      allowPrivateAddresses: config.webhooks.allowPrivateUrls,
+      requireHttps: config.webhooks.requireHttps,
+    },
+    ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
+  });
   return { app, keys };
 }

@@ -1,5 +1,5 @@
 import { signingKeysTable } from '@tongban/keys';
-import { idempotencyKeysTable } from '@tongban/service-kit';
+import { eventsTable, idempotencyKeysTable, outboxTable } from '@tongban/service-kit';
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
@@ -218,3 +218,7 @@ export const attributePolicies = identity.table('attribute_policies', {
 
 /** Responses of creating POSTs sent with an Idempotency-Key, replayed to retries for 24 h. */
 export const idempotencyKeys = idempotencyKeysTable(identity);
+
+/** Every state change, append-only; and what of it still has to leave the service. */
+export const events = eventsTable(identity);
+export const outbox = outboxTable(identity);

@@ -1,5 +1,6 @@
 import { signingKeysTable } from '@tongban/keys';
-import { idempotencyKeysTable } from '@tongban/service-kit';
+import { eventsTable, idempotencyKeysTable, outboxTable } from '@tongban/service-kit';
+import { deliveriesTable, subscriptionsTable } from '@tongban/webhooks';
 import { sql } from 'drizzle-orm';
 import { check, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -33,3 +34,11 @@ export const idempotencyKeys = idempotencyKeysTable(records);
 
 /** Records' own Ed25519 signing keys (record certificates, access-log checkpoints). */
 export const signingKeys = signingKeysTable(records);
+
+/** Every state change, append-only; and what of it still has to leave the service. */
+export const events = eventsTable(records);
+export const outbox = outboxTable(records);
+
+/** Webhook subscriptions of department systems, and each event's delivery to each of them. */
+export const subscriptions = subscriptionsTable(records);
+export const deliveries = deliveriesTable(records);

@@ -22,6 +22,8 @@ export async function startTestApp(
         config,
         database,
         masterKey: randomBytes(32),
+        // Tests drive webhook delivery themselves; no background passes.
+        webhookWorker: false,
         ...(options.keyResolver ? { keyResolver: options.keyResolver } : {}),
       });
       keys = built.keys;

@@ -1,4 +1,6 @@
 import { signingKeysTable } from '@tongban/keys';
+import { eventsTable, idempotencyKeysTable, outboxTable } from '@tongban/service-kit';
+import { deliveriesTable, subscriptionsTable } from '@tongban/webhooks';
 import { sql } from 'drizzle-orm';
 import { check, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -28,3 +30,14 @@ export const serviceDefinitions = workflow.table(
 
 /** Workflow's own Ed25519 signing keys (case grants). */
 export const signingKeys = signingKeysTable(workflow);
+
+/** Responses of creating POSTs sent with an Idempotency-Key, replayed to retries for 24 h. */
+export const idempotencyKeys = idempotencyKeysTable(workflow);
+
+/** Every state change, append-only; and what of it still has to leave the service. */
+export const events = eventsTable(workflow);
+export const outbox = outboxTable(workflow);
+
+/** Webhook subscriptions of department systems, and each event's delivery to each of them. */
+export const subscriptions = subscriptionsTable(workflow);
+export const deliveries = deliveriesTable(workflow);

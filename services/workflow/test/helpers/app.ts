@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { KeyResolver } from '@tongban/auth';
 import type { SigningKeyStore } from '@tongban/keys';
 import { startTestService, type TestService } from '@tongban/service-kit/testing';
-import { buildWorkflow } from '../../src/app.js';
+import { buildWorkflow, type WorkflowDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
 export type TestApp = TestService & { readonly keys: SigningKeyStore };
 
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { keyResolver?: KeyResolver } = {},
+  deps: Partial<Pick<WorkflowDeps, 'clock' | 'keyResolver' | 'webhookSealKey'>> = {},
 ): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
   let keys: SigningKeyStore | undefined;
@@ -22,7 +21,9 @@ export async function startTestApp(
         config,
         database,
         masterKey: randomBytes(32),
-        ...(options.keyResolver ? { keyResolver: options.keyResolver } : {}),
+        // Tests drive webhook delivery themselves; no background passes.
+        webhookWorker: false,
+        ...deps,
       });
       keys = built.keys;
       return built.app;

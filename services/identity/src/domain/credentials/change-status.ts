@@ -1,15 +1,25 @@
-import { ApiError, errors } from '@tongban/service-kit';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import {
+  ApiError,
+  errors,
+  etagOf,
+  type IfMatch,
+  ifMatchHolds,
+  type RequestContext,
+  updateVersioned,
+  withTransaction,
+} from '@tongban/service-kit';
+import { eq, inArray } from 'drizzle-orm';
 import { credentialEvents, credentials } from '../../db/schema.js';
 import type { Actor, IdentityContext } from '../context.js';
+import { recordChange } from '../events/record-change.js';
 
 export type StatusAction = 'revoke' | 'suspend' | 'reinstate';
 
 // Revocation is final; suspension is reversible.
-const TRANSITIONS: Record<StatusAction, { from: readonly string[]; to: string }> = {
-  revoke: { from: ['valid', 'suspended'], to: 'revoked' },
-  suspend: { from: ['valid'], to: 'suspended' },
-  reinstate: { from: ['suspended'], to: 'valid' },
+const TRANSITIONS: Record<StatusAction, { from: readonly string[]; to: string; event: string }> = {
+  revoke: { from: ['valid', 'suspended'], to: 'revoked', event: 'credential.revoked' },
+  suspend: { from: ['valid'], to: 'suspended', event: 'credential.suspended' },
+  reinstate: { from: ['suspended'], to: 'valid', event: 'credential.reinstated' },
 };
 
 type CredentialRow = typeof credentials.$inferSelect;
@@ -27,8 +37,6 @@ export function toCredential(row: CredentialRow) {
   };
 }
 
-export const etagOf = (row: { id: string; version: number }) => `"${row.id}.v${row.version}"`;
-
 function canManage(actor: Actor): boolean {
   return (
     actor.kind === 'staff' &&
@@ -38,78 +46,65 @@ function canManage(actor: Actor): boolean {
 
 export async function getCredential({
   ctx,
-  actor,
-  id,
+  input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
-  id: string;
+  ctx: RequestContext<Actor>;
+  input: { id: string };
 }) {
-  if (actor.kind !== 'staff') throw errors.forbidden();
-  const [row] = await ctx.db.select().from(credentials).where(eq(credentials.id, id)).limit(1);
+  if (ctx.actor.kind !== 'staff') throw errors.forbidden();
+  const [row] = await ctx.db
+    .select()
+    .from(credentials)
+    .where(eq(credentials.id, input.id))
+    .limit(1);
   if (!row) throw errors.notFound('No such credential.');
   return row;
 }
 
 /**
- * Revoke, suspend or reinstate, with a reason, as one conditional update plus its audit event in
- * one transaction. The WHERE clause carries the allowed source states (and the version when the
- * client sent If-Match), so two admins racing cannot both win.
+ * Revoke, suspend or reinstate, with a reason: one conditional update (on the version read and
+ * the allowed source states), its audit row, its event and its outbox row, in one transaction.
+ * Two admins racing from the same version cannot both win; the loser gets 412.
  */
 export async function changeCredentialStatus({
   ctx,
-  actor,
   input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
-  input: { id: string; action: StatusAction; reason: string; ifMatch?: string | undefined };
+  ctx: RequestContext<Actor> & Pick<IdentityContext, 'statusLists'>;
+  input: { id: string; action: StatusAction; reason: string; ifMatch?: IfMatch | undefined };
 }) {
+  const { actor } = ctx;
   if (!canManage(actor))
     throw errors.forbidden('Changing a credential needs the department_admin role.');
   const rule = TRANSITIONS[input.action];
   const now = ctx.clock();
-  const changed = await ctx.db.transaction(async (tx) => {
-    const [current] = await tx
+  const changed = await withTransaction(ctx, async (ctx) => {
+    const [current] = await ctx.db
       .select()
       .from(credentials)
       .where(eq(credentials.id, input.id))
       .limit(1);
     if (!current) throw errors.notFound('No such credential.');
-    if (input.ifMatch !== undefined && input.ifMatch !== '*' && input.ifMatch !== etagOf(current)) {
+    if (!ifMatchHolds(input.ifMatch, etagOf(current))) {
       throw errors.versionConflict('The credential changed since you read it.');
     }
-    const [updated] = await tx
-      .update(credentials)
-      .set({
-        status: rule.to,
-        version: sql`${credentials.version} + 1`,
-        statusChangedAt: now,
-        statusReason: input.reason,
-      })
-      .where(
-        and(
-          eq(credentials.id, input.id),
-          eq(credentials.version, current.version),
-          inArray(credentials.status, [...rule.from]),
-        ),
-      )
-      .returning();
-    if (!updated) {
-      const [again] = await tx
-        .select()
-        .from(credentials)
-        .where(eq(credentials.id, input.id))
-        .limit(1);
-      if (again && again.version !== current.version)
-        throw errors.versionConflict('The credential changed meanwhile.');
-      throw new ApiError({
-        status: 409,
-        code: 'invalid_transition',
-        detail: `A ${current.status} credential cannot be ${input.action === 'reinstate' ? 'reinstated' : `${input.action}d`}.`,
-      });
-    }
-    await tx.insert(credentialEvents).values({
+    // The version read above pins the source state the audit row and the event report.
+    const updated = await updateVersioned(ctx.db, {
+      table: credentials,
+      id: input.id,
+      versions: [current.version],
+      set: { status: rule.to, statusChangedAt: now, statusReason: input.reason },
+      where: inArray(credentials.status, [...rule.from]),
+      notFound: () => errors.notFound('No such credential.'),
+      conflict: () => errors.versionConflict('The credential changed meanwhile.'),
+      refused: () =>
+        new ApiError({
+          status: 409,
+          code: 'invalid_transition',
+          detail: `A ${current.status} credential cannot be ${input.action === 'reinstate' ? 'reinstated' : `${input.action}d`}.`,
+        }),
+    });
+    await ctx.db.insert(credentialEvents).values({
       credentialId: updated.id,
       action: input.action,
       fromStatus: current.status,
@@ -118,6 +113,16 @@ export async function changeCredentialStatus({
       actorId: actor.subject,
       actorDepartment: actor.department ?? 'unknown',
       at: now,
+    });
+    // No subject id or reason in the event: it may leave the service as a webhook.
+    await recordChange(ctx, {
+      aggregate: { type: 'credential', id: updated.id, version: updated.version },
+      type: rule.event,
+      data: {
+        statusIndex: updated.statusIndex,
+        fromStatus: current.status,
+        toStatus: updated.status,
+      },
     });
     return updated;
   });

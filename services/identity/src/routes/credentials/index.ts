@@ -1,10 +1,9 @@
 import { requireActor } from '@tongban/auth';
-import type { ServiceInstance } from '@tongban/service-kit';
+import { etagOf, parseIfMatch, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import type { IdentityContext } from '../../domain/context.js';
 import {
   changeCredentialStatus,
-  etagOf,
   getCredential,
   type StatusAction,
   toCredential,
@@ -37,7 +36,10 @@ export function credentialRoutes(app: ServiceInstance, ctx: IdentityContext) {
       },
     },
     async (request, reply) => {
-      const row = await getCredential({ ctx, actor: requireActor(request), id: request.params.id });
+      const row = await getCredential({
+        ctx: { db: ctx.db, actor: requireActor(request), requestId: request.id, clock: ctx.clock },
+        input: { id: request.params.id },
+      });
       return reply.header('etag', etagOf(row)).send(toCredential(row));
     },
   );
@@ -67,13 +69,18 @@ export function credentialRoutes(app: ServiceInstance, ctx: IdentityContext) {
       },
       async (request, reply) => {
         const row = await changeCredentialStatus({
-          ctx,
-          actor: requireActor(request),
+          ctx: {
+            db: ctx.db,
+            actor: requireActor(request),
+            requestId: request.id,
+            clock: ctx.clock,
+            statusLists: ctx.statusLists,
+          },
           input: {
             id: request.params.id,
             action,
             reason: request.body.reason,
-            ifMatch: request.headers['if-match'],
+            ifMatch: parseIfMatch(request.headers['if-match']),
           },
         });
         return reply.header('etag', etagOf(row)).send(toCredential(row));

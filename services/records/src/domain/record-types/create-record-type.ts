@@ -1,9 +1,9 @@
 import type { Actor } from '@tongban/auth';
-import type { Db } from '@tongban/db';
-import { ApiError, errors } from '@tongban/service-kit';
+import { ApiError, errors, type RequestContext, withTransaction } from '@tongban/service-kit';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { recordTypes } from '../../db/schema.js';
+import { recordChange } from '../events/record-change.js';
 import { toRecordType } from './list-record-types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -30,13 +30,12 @@ function invalidSchema(message: string): ApiError {
  */
 export async function createRecordType({
   ctx,
-  actor,
   input,
 }: {
-  ctx: { db: Db; clock: () => Date };
-  actor: Actor;
+  ctx: RequestContext<Actor>;
   input: CreateRecordTypeInput;
 }) {
+  const { actor } = ctx;
   const systemAdmin = actor.roles.includes('system_admin' as never);
   const issuer = input.issuerDepartment ?? actor.department;
   if (actor.kind !== 'staff' || issuer === undefined) throw errors.forbidden();
@@ -56,23 +55,35 @@ export async function createRecordType({
   } catch (err) {
     throw invalidSchema((err as Error).message.slice(0, 200));
   }
-  const [row] = await ctx.db
-    .insert(recordTypes)
-    .values({
-      code: input.code,
-      issuerDepartment: issuer,
-      nameZh: input.name.zh,
-      nameEn: input.name.en,
-      fieldSchema: input.fieldSchema,
-      createdAt: ctx.clock(),
-    })
-    .onConflictDoNothing()
-    .returning();
-  if (!row)
-    throw new ApiError({
-      status: 409,
-      code: 'already_exists',
-      detail: `Record type ${input.code} exists.`,
+  return withTransaction(ctx, async (ctx) => {
+    const [row] = await ctx.db
+      .insert(recordTypes)
+      .values({
+        code: input.code,
+        issuerDepartment: issuer,
+        nameZh: input.name.zh,
+        nameEn: input.name.en,
+        fieldSchema: input.fieldSchema,
+        createdAt: ctx.clock(),
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row)
+      throw new ApiError({
+        status: 409,
+        code: 'already_exists',
+        detail: `Record type ${input.code} exists.`,
+      });
+    const recordType = toRecordType(row);
+    await recordChange(ctx, {
+      aggregate: { type: 'record_type', id: row.code, version: row.version },
+      type: 'record_type.created',
+      data: {
+        code: recordType.code,
+        issuerDepartment: recordType.issuerDepartment,
+        name: recordType.name,
+      },
     });
-  return toRecordType(row);
+    return recordType;
+  });
 }

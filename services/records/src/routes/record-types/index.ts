@@ -71,8 +71,7 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: { db: Db; clock: () 
         run: async (tx) => ({
           status: 201,
           body: await createRecordType({
-            ctx: { db: tx, clock: ctx.clock },
-            actor,
+            ctx: { db: tx, actor, requestId: request.id, clock: ctx.clock },
             input: request.body,
           }),
         }),
