@@ -25,4 +25,4 @@ export { loggerOptions, REDACTED_PATHS } from './logger.js';
 export { decodeCursor, encodeCursor, ListQuery, listOf, page } from './pagination.js';
 export { PROBLEM_CONTENT_TYPE, sendProblem, toApiError } from './plugins/problem-json.js';
 export { REQUEST_ID_HEADER } from './request-id.js';
-export { type RunServiceOptions, runService } from './run-service.js';
+export { type RunServiceOptions, runService, type ServiceDeps } from './run-service.js';

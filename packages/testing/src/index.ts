@@ -1,1 +1,2 @@
-export { createTestDatabase, type TestDatabase } from './test-database.js';
+export { createTestDatabase, type TestDatabase } from '@tongban/test-database';
+export { startTestService, type TestService } from './start-test-service.js';

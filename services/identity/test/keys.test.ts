@@ -39,7 +39,7 @@ describe('signing key rotation', () => {
   });
 
   it('keeps verifying tokens signed before a rotation; new tokens carry the new kid', async () => {
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const before = await presentation(t.app, r.device, r.token);
     const oldKid = decodeProtectedHeader(before).kid;
 
@@ -73,7 +73,7 @@ describe('signing key rotation', () => {
   });
 
   it('makes tokens of a key removed early fail with unknown_key', async () => {
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const minted = await presentation(t.app, r.device, r.token);
     const kid = decodeProtectedHeader(minted).kid as string;
     const res = await t.app.inject({

@@ -77,6 +77,19 @@ async function createEmbedded(): Promise<TestDatabase> {
 
 let cachedDump: Promise<Blob> | undefined;
 
+/**
+ * Makes the empty-cluster dump before any test file runs (the test runner's global setup calls
+ * it), so initdb — seconds of CPU and hundreds of MiB — is paid once per machine and PGlite
+ * version, outside every hook's time limit, instead of once per worker inside whichever file
+ * happens to start first. Does nothing when tests run against DATABASE_URL.
+ */
+export async function prepareTestDatabases(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<void> {
+  if (env.DATABASE_URL?.trim()) return;
+  await emptyClusterDump();
+}
+
 function emptyClusterDump(): Promise<Blob> {
   cachedDump ??= (async () => {
     // The package does not export its package.json; its entry point sits in dist/ beside it.
