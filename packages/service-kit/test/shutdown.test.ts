@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, type TestDatabase } from '@tongban/test-database';
+import {
+  createTestDatabase,
+  prepareEmbeddedDataDir,
+  type TestDatabase,
+} from '@tongban/test-database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./fixtures/slow-service.ts', import.meta.url));
@@ -54,6 +58,9 @@ describe('graceful shutdown of a service process', () => {
       if (db.kind === 'postgres') env.DATABASE_URL = db.url;
     } else {
       dataDir = await mkdtemp(join(tmpdir(), 'tb-shutdown-'));
+      // A cluster from the shared dump: the process under test reopens it instead of paying
+      // initdb inside this hook.
+      await prepareEmbeddedDataDir(join(dataDir, 'kitslow'));
       env.TONGBAN_DATA_DIR = dataDir;
     }
     child = spawn(process.execPath, ['--import', 'tsx', fixture], {

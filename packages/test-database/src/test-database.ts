@@ -75,6 +75,17 @@ async function createEmbedded(): Promise<TestDatabase> {
   };
 }
 
+/**
+ * Fills `dataDir` (which must not hold a cluster yet) with the empty cluster from the shared dump,
+ * for a test that starts a service process on its own data folder: the process then reopens a
+ * cluster (under a second) instead of running initdb, at about half the time and memory.
+ */
+export async function prepareEmbeddedDataDir(dataDir: string): Promise<void> {
+  const pglite = new PGlite(dataDir, { loadDataDir: await emptyClusterDump() });
+  await pglite.waitReady;
+  await pglite.close();
+}
+
 let cachedDump: Promise<Blob> | undefined;
 
 /**

@@ -1,2 +1,6 @@
-export { createTestDatabase, type TestDatabase } from '@tongban/test-database';
+export {
+  createTestDatabase,
+  prepareEmbeddedDataDir,
+  type TestDatabase,
+} from '@tongban/test-database';
 export { startTestService, type TestService } from './start-test-service.js';
