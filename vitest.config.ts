@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // One project per workspace that has tests, so `pnpm test` runs everything and a failure names
@@ -20,6 +21,8 @@ export default defineConfig({
         test: { name: 'system', root: 'test', include: ['system/**/*.test.ts'] },
       },
     ],
+    // The embedded-database template is built here, once, not inside the first file's hook.
+    globalSetup: [fileURLToPath(new URL('./vitest.global-setup.ts', import.meta.url))],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: two workers, each with its own embedded database per file.

@@ -4,10 +4,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { dataRootFromEnv } from '@tongban/db';
 import { seedDemoCity } from './seed/seed.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -17,6 +19,8 @@ const host = env.HOST ?? '127.0.0.1';
 interface ServiceSpec {
   readonly name: 'identity' | 'workflow' | 'records' | 'portal';
   readonly port: number;
+  /** The variable that sets the port, named when the port is taken. */
+  readonly portVariable: string;
 }
 
 const port = (name: string, fallback: number): number => {
@@ -29,15 +33,57 @@ const port = (name: string, fallback: number): number => {
   return value;
 };
 
+const spec = (name: ServiceSpec['name'], portVariable: string, fallback: number): ServiceSpec => ({
+  name,
+  portVariable,
+  port: port(portVariable, fallback),
+});
 const services: ServiceSpec[] = [
-  { name: 'identity', port: port('IDENTITY_PORT', 3001) },
-  { name: 'workflow', port: port('WORKFLOW_PORT', 3002) },
-  { name: 'records', port: port('RECORDS_PORT', 3003) },
-  { name: 'portal', port: port('PORTAL_PORT', 3000) },
+  spec('identity', 'IDENTITY_PORT', 3001),
+  spec('workflow', 'WORKFLOW_PORT', 3002),
+  spec('records', 'RECORDS_PORT', 3003),
+  spec('portal', 'PORTAL_PORT', 3000),
 ];
+for (const [i, s] of services.entries()) {
+  const other = services.find((o, j) => j < i && o.port === s.port);
+  if (other) {
+    process.stderr.write(
+      `${other.portVariable} and ${s.portVariable} are both ${s.port}; give each service its own port.\n`,
+    );
+    process.exit(1);
+  }
+}
 const urlOf = (s: ServiceSpec) => `http://${host.includes(':') ? `[${host}]` : host}:${s.port}`;
 const byName = Object.fromEntries(services.map((s) => [s.name, urlOf(s)]));
-const dataDir = resolve(root, env.TONGBAN_DATA_DIR ?? '.data');
+const dataDir = dataRootFromEnv(env, root);
+
+/** Resolves with the error code when something else holds the port, or undefined when it is free. */
+function portTaken(spec: ServiceSpec): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    probe.listen({ host, port: spec.port, exclusive: true }, () =>
+      probe.close(() => resolve(undefined)),
+    );
+  });
+}
+
+// Checked before anything is spawned: a service that lost the race for its port would otherwise
+// exit while /readyz is answered by whatever holds the port, and the launcher would report that
+// other process as Tongban running.
+const taken = (
+  await Promise.all(services.map(async (s) => ({ s, code: await portTaken(s) })))
+).filter((t) => t.code !== undefined);
+if (taken.length > 0) {
+  for (const { s, code } of taken) {
+    const why = code === 'EADDRINUSE' ? 'is already in use' : `cannot be used (${code})`;
+    process.stderr.write(
+      `Cannot start ${s.name}: port ${s.port} on ${host} ${why}. Stop what is using it, or choose another port with ${s.portVariable}=<port>.\n`,
+    );
+  }
+  process.stderr.write('Tongban did not start; nothing was started.\n');
+  process.exit(1);
+}
 
 const demo = env.NODE_ENV !== 'production';
 const secretsDir = join(dataDir, 'secrets');

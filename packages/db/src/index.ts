@@ -1,3 +1,4 @@
+export { dataRootFromEnv, migrationsFolderFor } from './locations.js';
 export { type MigrationReport, migrationStatus, runMigrations } from './migrate.js';
 export {
   type Database,

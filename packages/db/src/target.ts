@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { dataRootFromEnv } from './locations.js';
 
 /** Where a service keeps its data: a PostgreSQL server, or an embedded data folder. */
 export type DatabaseTarget =
@@ -25,8 +26,7 @@ export function databaseTargetFromEnv(
     }
     return { kind: 'postgres', url };
   }
-  const root = nonEmpty(env.TONGBAN_DATA_DIR) ?? '.data';
-  return { kind: 'pglite', dataDir: resolve(cwd, join(root, service)) };
+  return { kind: 'pglite', dataDir: join(dataRootFromEnv(env, cwd), service) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -10,6 +10,7 @@ export {
   masterKeyFromEnv,
   type ResolveMasterKeyOptions,
   resolveMasterKey,
+  serviceMasterKey,
 } from './master-key.js';
 export { type KeyRoutesOptions, keyRoutes } from './routes.js';
 export { deriveKey, deriveKeyEncryptionKey, MASTER_KEY_BYTES, open, seal } from './sealing.js';

@@ -110,3 +110,25 @@ async function readKeyFile(file: string): Promise<Buffer | undefined> {
   }
   return decodeMasterKey(text, file);
 }
+
+/**
+ * For `server.ts`: the service's configured master key (`<SERVICE>_MASTER_KEY`), or outside
+ * production the demo key kept under `<data root>/secrets/`, announced on stderr.
+ */
+export function serviceMasterKey(options: {
+  readonly service: string;
+  readonly config: {
+    readonly masterKey: Buffer | undefined;
+    readonly env: ResolveMasterKeyOptions['env'];
+  };
+  readonly dataRoot: string;
+}): Promise<Buffer> {
+  return resolveMasterKey({
+    service: options.service,
+    variable: `${options.service.toUpperCase()}_MASTER_KEY`,
+    configured: options.config.masterKey,
+    env: options.config.env,
+    dataDir: options.dataRoot,
+    notice: (line) => process.stderr.write(`${line}\n`),
+  });
+}

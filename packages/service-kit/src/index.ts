@@ -44,5 +44,5 @@ export {
 } from './plugins/metrics.js';
 export { PROBLEM_CONTENT_TYPE, sendProblem, toApiError } from './plugins/problem-json.js';
 export { REQUEST_ID_HEADER } from './request-id.js';
-export { type RunServiceOptions, runService } from './run-service.js';
+export { type RunServiceOptions, runService, type ServiceDeps } from './run-service.js';
 export * from './state/index.js';

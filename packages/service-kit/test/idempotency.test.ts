@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@tongban/db';
-import { createTestDatabase, type TestDatabase } from '@tongban/testing';
+import { createTestDatabase, type TestDatabase } from '@tongban/test-database';
 import { and, count, eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { Type } from 'typebox';

@@ -1,2 +1,7 @@
+export {
+  createTestDatabase,
+  prepareEmbeddedDataDir,
+  type TestDatabase,
+} from '@tongban/test-database';
 export { type MetricFamily, parsePrometheus, type Sample } from './prometheus.js';
-export { createTestDatabase, type TestDatabase } from './test-database.js';
+export { startTestService, type TestService } from './start-test-service.js';

@@ -170,7 +170,7 @@ describe('POST /v1/auth/token (client credentials)', () => {
       })
     ).json().access_token;
     const clerk = (await clerkIn(t.app, admin)).token;
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const refused = await verify(t.app, reader, await presentation(t.app, r.device, r.token));
     expect(refused.statusCode).toBe(403);
     expect(refused.json().code).toBe('forbidden');
@@ -248,8 +248,10 @@ describe('POST /v1/devices/activate', () => {
 
   it('accepts a code once; a second device with the same code is refused', async () => {
     const { activation } = (await enrol(t.app, clerk)).json();
-    expect((await activate(t.app, activation.code, await Device.create())).statusCode).toBe(201);
-    const second = await activate(t.app, activation.code, await Device.create('EdDSA'));
+    expect((await activate(t.app, activation.code, await Device.create(t.clock))).statusCode).toBe(
+      201,
+    );
+    const second = await activate(t.app, activation.code, await Device.create(t.clock, 'EdDSA'));
     expect(second.statusCode).toBe(400);
     expect(second.json().code).toBe('activation_code_invalid');
   });
@@ -258,7 +260,7 @@ describe('POST /v1/devices/activate', () => {
     const { activation } = (await enrol(t.app, clerk)).json();
     t.clock.advance(24 * 3600_000 + 1000);
     try {
-      const device = await Device.create();
+      const device = await Device.create(t.clock);
       const res = await t.app.inject({
         method: 'POST',
         url: '/v1/devices/activate',
@@ -287,7 +289,7 @@ describe('POST /v1/devices/activate', () => {
   });
 
   it('refuses a device token for an unknown device key', async () => {
-    const stranger = await Device.create();
+    const stranger = await Device.create(t.clock);
     const res = await t.app.inject({
       method: 'POST',
       url: '/v1/auth/device-token',
@@ -297,7 +299,7 @@ describe('POST /v1/devices/activate', () => {
   });
 
   it('refuses a proof made for another URL', async () => {
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const res = await t.app.inject({
       method: 'POST',
       url: '/v1/auth/device-token',
@@ -382,7 +384,7 @@ describe('admin endpoints', () => {
       headers: bearer(admin),
       payload: { attributes: ['fullName', 'phone'] },
     });
-    const r = await residentWithDevice(t.app, clerk.token);
+    const r = await residentWithDevice(t, clerk.token);
     const res = await verify(t.app, clerk.token, await presentation(t.app, r.device, r.token));
     expect(Object.keys(res.json().attributes).sort()).toEqual(['fullName', 'phone']);
   });

@@ -35,7 +35,8 @@ describe('POST /v1/residents with Idempotency-Key', () => {
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(retry.json()).toEqual(first.json());
     expect(
-      (await activate(t.app, retry.json().activation.code, await Device.create())).statusCode,
+      (await activate(t.app, retry.json().activation.code, await Device.create(t.clock)))
+        .statusCode,
     ).toBe(201);
   });
 

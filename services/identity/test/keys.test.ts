@@ -40,7 +40,7 @@ describe('signing key rotation', () => {
   });
 
   it('keeps verifying tokens signed before a rotation; new tokens carry the new kid', async () => {
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const before = await presentation(t.app, r.device, r.token);
     const oldKid = decodeProtectedHeader(before).kid;
 
@@ -74,7 +74,7 @@ describe('signing key rotation', () => {
   });
 
   it('makes tokens of a key removed early fail with unknown_key', async () => {
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const minted = await presentation(t.app, r.device, r.token);
     const kid = decodeProtectedHeader(minted).kid as string;
     const res = await t.app.inject({

@@ -35,7 +35,7 @@ describe('enrol → activate → present → verify, over HTTP', () => {
     expect(activation.qrSvg).toContain('<svg');
     expect(activation.qrPng).toMatch(/^data:image\/png;base64,/);
 
-    const device = await Device.create('ES256');
+    const device = await Device.create(t.clock, 'ES256');
     const activated = await activate(t.app, activation.code, device);
     expect(activated.statusCode).toBe(201);
     expect(activated.json()).toMatchObject({ subjectId, credential: { id: credential.id } });
@@ -68,7 +68,7 @@ describe('enrol → activate → present → verify, over HTTP', () => {
   });
 
   it('lets the resident see who verified them, when and where', async () => {
-    const { device, token } = await residentWithDevice(t.app, clerk, 'EdDSA');
+    const { device, token } = await residentWithDevice(t, clerk, 'EdDSA');
     expect((await verify(t.app, clerk, await presentation(t.app, device, token))).statusCode).toBe(
       200,
     );
@@ -86,7 +86,7 @@ describe('enrol → activate → present → verify, over HTTP', () => {
   });
 
   it('keeps the token small: ≤ 400 characters and QR version ≤ 15 at ECC M', async () => {
-    const { device, token } = await residentWithDevice(t.app, clerk);
+    const { device, token } = await residentWithDevice(t, clerk);
     const presented = await presentation(t.app, device, token);
     const version = QRCode.create(presented, { errorCorrectionLevel: 'M' }).version;
     console.info(
@@ -102,7 +102,7 @@ describe('enrol → activate → present → verify, over HTTP', () => {
 
 describe('single use', () => {
   it('accepts exactly one of 50 parallel verifications of one code', async () => {
-    const { device, token } = await residentWithDevice(t.app, clerk);
+    const { device, token } = await residentWithDevice(t, clerk);
     const presented = await presentation(t.app, device, token);
     const results = await Promise.all(
       Array.from({ length: 50 }, () => verify(t.app, clerk, presented)),
@@ -115,7 +115,7 @@ describe('single use', () => {
 
 describe('expiry', () => {
   it('refuses a code verified 61 s after issue with presentation_expired', async () => {
-    const { device, token } = await residentWithDevice(t.app, clerk);
+    const { device, token } = await residentWithDevice(t, clerk);
     const presented = await presentation(t.app, device, token);
     t.clock.advance(61_000);
     const res = await verify(t.app, clerk, presented);
@@ -125,7 +125,7 @@ describe('expiry', () => {
   });
 
   it('accepts a code verified 59 s after issue', async () => {
-    const { device, token } = await residentWithDevice(t.app, clerk);
+    const { device, token } = await residentWithDevice(t, clerk);
     const presented = await presentation(t.app, device, token);
     t.clock.advance(59_000);
     expect((await verify(t.app, clerk, presented)).statusCode).toBe(200);
@@ -135,8 +135,8 @@ describe('expiry', () => {
 
 describe('POST /v1/presentations authorization', () => {
   it('refuses a presentation for another subject', async () => {
-    const a = await residentWithDevice(t.app, clerk);
-    const b = await residentWithDevice(t.app, clerk);
+    const a = await residentWithDevice(t, clerk);
+    const b = await residentWithDevice(t, clerk);
     const res = await requestPresentation(t.app, a.device, a.token, {
       subjectId: b.enrolled.subjectId,
     });
@@ -145,15 +145,15 @@ describe('POST /v1/presentations authorization', () => {
   });
 
   it('refuses a proof signed by another device than the token is bound to', async () => {
-    const a = await residentWithDevice(t.app, clerk);
-    const b = await residentWithDevice(t.app, clerk);
+    const a = await residentWithDevice(t, clerk);
+    const b = await residentWithDevice(t, clerk);
     const res = await requestPresentation(t.app, b.device, a.token);
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('invalid_dpop_proof');
   });
 
   it('refuses a replayed device proof', async () => {
-    const a = await residentWithDevice(t.app, clerk);
+    const a = await residentWithDevice(t, clerk);
     const proof = await a.device.proof('POST', '/v1/presentations', { accessToken: a.token });
     const send = () =>
       t.app.inject({
@@ -169,7 +169,7 @@ describe('POST /v1/presentations authorization', () => {
   });
 
   it('refuses a request without a device proof', async () => {
-    const a = await residentWithDevice(t.app, clerk);
+    const a = await residentWithDevice(t, clerk);
     const res = await t.app.inject({
       method: 'POST',
       url: '/v1/presentations',
@@ -189,7 +189,7 @@ describe('POST /v1/presentations authorization', () => {
   });
 
   it('stops issuing to a revoked device', async () => {
-    const a = await residentWithDevice(t.app, clerk);
+    const a = await residentWithDevice(t, clerk);
     const devices = await t.app.inject({
       method: 'GET',
       url: '/v1/me/devices',
@@ -208,7 +208,7 @@ describe('POST /v1/presentations authorization', () => {
   });
 
   it('refuses at the counter a code shown before its device was revoked, with device_revoked', async () => {
-    const a = await residentWithDevice(t.app, clerk);
+    const a = await residentWithDevice(t, clerk);
     const minted = await presentation(t.app, a.device, a.token);
     const devices = await t.app.inject({
       method: 'GET',

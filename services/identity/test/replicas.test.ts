@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { openDatabase } from '@tongban/db';
+import { migrationsFolderFor, openDatabase } from '@tongban/db';
 import { createTestDatabase, type TestDatabase } from '@tongban/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { migrationsFolder } from './helpers/app.js';
 
 describe('two identity replicas starting at once on an empty database', () => {
   let target: TestDatabase;
@@ -27,7 +26,7 @@ describe('two identity replicas starting at once on an empty database', () => {
       const database = await openDatabase({
         service: 'identity',
         target: target.target,
-        migrationsFolder,
+        migrationsFolder: migrationsFolderFor('identity'),
       });
       const report = await database.migrate();
       return { database, report, app: await buildApp({ config, database }) };

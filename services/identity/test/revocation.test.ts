@@ -58,7 +58,7 @@ describe('revoke, suspend and reinstate a credential', () => {
   }
 
   it('fails online verification at once after revocation, and the list and offline verifier agree', async () => {
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const { id, statusIndex } = r.enrolled.credential;
     const minted = await presentation(t.app, r.device, r.token);
     const before = await statusFromList(statusIndex);
@@ -112,7 +112,7 @@ describe('revoke, suspend and reinstate a credential', () => {
   });
 
   it('round-trips suspend and reinstate, in verification and in the list', async () => {
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const { id, statusIndex } = r.enrolled.credential;
 
     const minted = await presentation(t.app, r.device, r.token);
@@ -140,7 +140,7 @@ describe('revoke, suspend and reinstate a credential', () => {
   });
 
   it('refuses a change based on a stale version (If-Match) with 412 version_conflict', async () => {
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const { id } = r.enrolled.credential;
     const read = await t.app.inject({
       method: 'GET',
@@ -156,7 +156,7 @@ describe('revoke, suspend and reinstate a credential', () => {
   });
 
   it('refuses a clerk without department_admin', async () => {
-    const r = await residentWithDevice(t.app, clerk);
+    const r = await residentWithDevice(t, clerk);
     const res = await t.app.inject({
       method: 'POST',
       url: `/v1/credentials/${r.enrolled.credential.id}/revoke`,

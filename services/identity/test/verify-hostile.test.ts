@@ -57,7 +57,7 @@ describe('POST /v1/presentations/verify with forged and hostile tokens', () => {
   beforeAll(async () => {
     t = await startTestApp();
     clerk = (await clerkIn(t.app, await adminToken(t.app))).token;
-    const { device, token } = await residentWithDevice(t.app, clerk);
+    const { device, token } = await residentWithDevice(t, clerk);
     genuine = await presentation(t.app, device, token);
   });
   afterAll(async () => {
@@ -222,7 +222,7 @@ describe('clock window of online verification', () => {
   beforeAll(async () => {
     t = await startTestApp();
     clerk = (await clerkIn(t.app, await adminToken(t.app))).token;
-    resident = await residentWithDevice(t.app, clerk);
+    resident = await residentWithDevice(t, clerk);
   });
   afterAll(() => t.close());
 

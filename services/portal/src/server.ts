@@ -1,20 +1,9 @@
-import { fileURLToPath } from 'node:url';
-import { ConfigError, runService } from '@tongban/service-kit';
+import { runService } from '@tongban/service-kit';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 
-const migrationsFolder = fileURLToPath(new URL('../../../migrations/portal', import.meta.url));
-
-try {
-  const config = loadConfig(process.env, process.cwd());
-  await runService({
-    config,
-    migrationsFolder,
-    build: (database) => buildApp({ config, database }),
-  });
-} catch (err) {
-  process.stderr.write(
-    `portal: ${err instanceof ConfigError ? err.message : String((err as Error).stack ?? err)}\n`,
-  );
-  process.exit(1);
-}
+await runService({
+  service: 'portal',
+  loadConfig,
+  build: ({ config, database }) => buildApp({ config, database }),
+});

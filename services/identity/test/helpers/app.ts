@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { startTestService, type TestService } from '@tongban/service-kit/testing';
+import type { ServiceInstance } from '@tongban/service-kit';
+import { startTestService, type TestService } from '@tongban/testing';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-
-export const migrationsFolder = fileURLToPath(
-  new URL('../../../../migrations/identity', import.meta.url),
-);
 
 /** Public base URL the tests' device proofs name (htu). */
 export const PUBLIC_URL = 'http://identity.test';
@@ -30,7 +26,7 @@ export function testClock(start = new Date('2026-11-26T09:00:00Z')): TestClock {
   return clock;
 }
 
-export interface TestApp extends TestService {
+export interface TestApp extends TestService<ServiceInstance> {
   readonly clock: TestClock;
 }
 
@@ -54,7 +50,6 @@ export async function startTestApp(
   const clock = options.clock ?? testClock(new Date());
   const service = await startTestService({
     service: 'identity',
-    migrationsFolder,
     build: (database) => buildApp({ config, database, clock }),
   });
   return { ...service, clock };

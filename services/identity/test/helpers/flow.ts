@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { ServiceInstance } from '@tongban/service-kit';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { ADMIN_PASSWORD, PUBLIC_URL } from './app.js';
+import { ADMIN_PASSWORD, PUBLIC_URL, type TestApp } from './app.js';
 
 type Inject = ServiceInstance['inject'];
 type Response = Awaited<ReturnType<Inject>>;
@@ -82,20 +82,25 @@ export async function enrol(
   });
 }
 
-/** A phone: a key pair whose private half is never exported, and the proofs it signs. */
+/**
+ * A phone: a key pair whose private half is never exported, and the proofs it signs. Its clock
+ * is the service's clock in the test, so a proof is never dated by a different clock than the
+ * one that checks it, however long the test file runs or the clock is moved.
+ */
 export class Device {
   private constructor(
     readonly alg: 'ES256' | 'EdDSA',
     private readonly privateKey: CryptoKey,
     readonly publicJwk: JWK,
+    private readonly clock: () => Date,
   ) {}
 
-  static async create(alg: 'ES256' | 'EdDSA' = 'ES256'): Promise<Device> {
+  static async create(clock: () => Date, alg: 'ES256' | 'EdDSA' = 'ES256'): Promise<Device> {
     const { publicKey, privateKey } = await generateKeyPair(
       alg,
       alg === 'EdDSA' ? { crv: 'Ed25519' } : {},
     );
-    return new Device(alg, privateKey, await exportJWK(publicKey));
+    return new Device(alg, privateKey, await exportJWK(publicKey), clock);
   }
 
   async proof(
@@ -114,7 +119,7 @@ export class Device {
     }
     return new SignJWT(claims)
       .setProtectedHeader({ alg: this.alg, typ: 'dpop+jwt', jwk: this.publicJwk })
-      .setIssuedAt(iat ?? Math.floor(Date.now() / 1000))
+      .setIssuedAt(iat ?? Math.floor(this.clock().getTime() / 1000))
       .sign(this.privateKey);
   }
 }
@@ -178,14 +183,14 @@ export function verify(app: ServiceInstance, verifier: string, token: string): P
   });
 }
 
-/** A resident with an activated device and a resident token. */
+/** A resident with an activated device (on the service's clock) and a resident token. */
 export async function residentWithDevice(
-  app: ServiceInstance,
+  { app, clock }: Pick<TestApp, 'app' | 'clock'>,
   clerk: string,
   alg: 'ES256' | 'EdDSA' = 'ES256',
 ) {
   const enrolled = (await enrol(app, clerk)).json();
-  const device = await Device.create(alg);
+  const device = await Device.create(clock, alg);
   const activated = await activate(app, enrolled.activation.code, device);
   if (activated.statusCode !== 201) throw new Error(`activate: ${activated.body}`);
   return { enrolled, device, token: await residentToken(app, device) };

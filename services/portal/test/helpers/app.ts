@@ -1,15 +1,14 @@
-import { fileURLToPath } from 'node:url';
-import { startTestService, type TestService } from '@tongban/service-kit/testing';
+import type { ServiceInstance } from '@tongban/service-kit';
+import { startTestService, type TestService } from '@tongban/testing';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
-export type TestApp = TestService;
+export type TestApp = TestService<ServiceInstance>;
 
 export function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
   return startTestService({
     service: 'portal',
-    migrationsFolder: fileURLToPath(new URL('../../../../migrations/portal', import.meta.url)),
     build: (database) => buildApp({ config, database }),
   });
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { KeyResolver } from '@tongban/auth';
 import type { SigningKeyStore } from '@tongban/keys';
-import { startTestService, type TestService } from '@tongban/service-kit/testing';
+import type { ServiceInstance } from '@tongban/service-kit';
+import { startTestService, type TestService } from '@tongban/testing';
 import { buildRecords } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
-export type TestApp = TestService & { readonly keys: SigningKeyStore };
+export type TestApp = TestService<ServiceInstance> & { readonly keys: SigningKeyStore };
 
 export async function startTestApp(
   env: Record<string, string> = {},
@@ -16,7 +16,6 @@ export async function startTestApp(
   let keys: SigningKeyStore | undefined;
   const service = await startTestService({
     service: 'records',
-    migrationsFolder: fileURLToPath(new URL('../../../../migrations/records', import.meta.url)),
     build: async (database) => {
       const built = await buildRecords({
         config,

@@ -1,10 +1,7 @@
-import { fileURLToPath } from 'node:url';
-import { type Database, openDatabase } from '@tongban/db';
+import { type Database, migrationsFolderFor, openDatabase } from '@tongban/db';
 import { createTestDatabase, type TestDatabase } from '@tongban/testing';
 
-export const migrationsFolder = fileURLToPath(
-  new URL('../../../../migrations/records', import.meta.url),
-);
+export const migrationsFolder = migrationsFolderFor('records');
 
 /**
  * One migrated database that several replicas open, each through its own connection pool (on

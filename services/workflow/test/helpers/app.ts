@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { SigningKeyStore } from '@tongban/keys';
-import { startTestService, type TestService } from '@tongban/service-kit/testing';
+import type { ServiceInstance } from '@tongban/service-kit';
+import { startTestService, type TestService } from '@tongban/testing';
 import { buildWorkflow, type WorkflowDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
-export type TestApp = TestService & { readonly keys: SigningKeyStore };
+export type TestApp = TestService<ServiceInstance> & { readonly keys: SigningKeyStore };
 
 export async function startTestApp(
   env: Record<string, string> = {},
@@ -15,7 +15,6 @@ export async function startTestApp(
   let keys: SigningKeyStore | undefined;
   const service = await startTestService({
     service: 'workflow',
-    migrationsFolder: fileURLToPath(new URL('../../../../migrations/workflow', import.meta.url)),
     build: async (database) => {
       const built = await buildWorkflow({
         config,

@@ -75,7 +75,31 @@ async function createEmbedded(): Promise<TestDatabase> {
   };
 }
 
+/**
+ * Fills `dataDir` (which must not hold a cluster yet) with the empty cluster from the shared dump,
+ * for a test that starts a service process on its own data folder: the process then reopens a
+ * cluster (under a second) instead of running initdb, at about half the time and memory.
+ */
+export async function prepareEmbeddedDataDir(dataDir: string): Promise<void> {
+  const pglite = new PGlite(dataDir, { loadDataDir: await emptyClusterDump() });
+  await pglite.waitReady;
+  await pglite.close();
+}
+
 let cachedDump: Promise<Blob> | undefined;
+
+/**
+ * Makes the empty-cluster dump before any test file runs (the test runner's global setup calls
+ * it), so initdb — seconds of CPU and hundreds of MiB — is paid once per machine and PGlite
+ * version, outside every hook's time limit, instead of once per worker inside whichever file
+ * happens to start first. Does nothing when tests run against DATABASE_URL.
+ */
+export async function prepareTestDatabases(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<void> {
+  if (env.DATABASE_URL?.trim()) return;
+  await emptyClusterDump();
+}
 
 function emptyClusterDump(): Promise<Blob> {
   cachedDump ??= (async () => {
