@@ -9,7 +9,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { BaseConfig } from './config.js';
-import { errors } from './errors.js';
+import { type ErrorCatalogue, errors, sharedErrors } from './errors.js';
 import { loggerOptions } from './logger.js';
 import { health } from './plugins/health.js';
 import { openapi } from './plugins/openapi.js';
@@ -26,6 +26,22 @@ export type ServiceInstance = FastifyInstance<
 >;
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Anonymous callers are meant to reach this route. Every route declares either this or an
+     * auth rule (`config.auth`); one with neither fails at startup.
+     */
+    public?: boolean;
+    /**
+     * The service's own error codes this route can answer with, beyond those the kit derives
+     * from the route (validation, auth, not found, idempotency, If-Match); listed in OpenAPI.
+     */
+    errors?: readonly string[];
+  }
+  interface FastifyInstance {
+    /** `METHOD /url` of each anonymous route the service registered (kit routes excluded), sorted. */
+    readonly publicRoutes: readonly string[];
+  }
   interface FastifyRequest {
     /** Set by authentication so limits apply per client or account rather than per address. */
     rateLimitKey?: string;
@@ -44,6 +60,19 @@ export interface ServiceOptions {
   readonly contentSecurityPolicy?: Record<string, string[]>;
   /** Where logs go (stdout by default); tests pass a sink to read them. */
   readonly logStream?: { write(line: string): void };
+  /** The service's catalogue (`defineErrors` in its `src/errors.ts`); shared codes by default. */
+  readonly errors?: ErrorCatalogue;
+}
+
+/** Routes the kit registers itself, public by nature: probes, docs and metrics. */
+export function isKitRoute(url: string): boolean {
+  return (
+    url === '/healthz' ||
+    url === '/readyz' ||
+    url === '/metrics' ||
+    url === '/docs' ||
+    url.startsWith('/docs/')
+  );
 }
 
 /**
@@ -70,6 +99,7 @@ export async function createService(options: ServiceOptions): Promise<ServiceIns
     routerOptions: { maxParamLength: 4096 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  closeRoutesByDefault(app, options.errors ?? sharedErrors);
   app.setValidatorCompiler(schemaCompilers());
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
@@ -98,6 +128,7 @@ export async function createService(options: ServiceOptions): Promise<ServiceIns
   });
   if (options.docs !== false) {
     await app.register(openapi, {
+      errors: options.errors ?? sharedErrors,
       title: `Tongban ${options.name} API`,
       version: options.version,
       description: options.description,
@@ -105,4 +136,44 @@ export async function createService(options: ServiceOptions): Promise<ServiceIns
   }
   await app.register(health, { readiness: options.readiness });
   return app;
+}
+
+/**
+ * A route is closed unless it says otherwise: one that declares neither an auth rule nor
+ * `public: true` fails while registering, so forgetting `config.auth` cannot publish data. The
+ * kit cannot see auth's rule type, only that one is there; @tongban/auth enforces it.
+ */
+function closeRoutesByDefault(app: ServiceInstance, catalogue: ErrorCatalogue): void {
+  const publicRoutes: string[] = [];
+  app.decorate('publicRoutes', {
+    getter: () => [...new Set(publicRoutes)].sort(),
+  });
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat().join(',');
+    if (isKitRoute(route.url)) {
+      route.config = { ...route.config, public: true };
+      return;
+    }
+    const config = route.config ?? {};
+    const where = `${methods} ${route.url}`;
+    // Read without auth's types: the kit must not depend on @tongban/auth.
+    const auth = (config as { auth?: unknown }).auth;
+    if (auth !== undefined && config.public === true) {
+      throw new Error(`Route ${where} declares both config.auth and config.public; choose one.`);
+    }
+    if (auth === undefined && config.public !== true) {
+      throw new Error(
+        `Route ${where} declares neither config.auth nor config.public: true. Routes are closed by default: add an auth rule, or mark it public on purpose.`,
+      );
+    }
+    for (const code of config.errors ?? []) {
+      if (!catalogue.has(code)) {
+        throw new Error(
+          `Route ${where} lists error code ${code}, which is not in the ${catalogue.owner} catalogue.`,
+        );
+      }
+    }
+    // HEAD routes are Fastify's automatic twins of GET routes; listing both adds nothing.
+    if (config.public === true && methods !== 'HEAD') publicRoutes.push(where);
+  });
 }

@@ -1,6 +1,23 @@
 export { type BaseConfig, baseConfig, ConfigError, parseEnv, serviceEnv } from './config.js';
-export { createService, type ServiceInstance, type ServiceOptions } from './create-service.js';
-export { ApiError, type ApiErrorInit, errors, isApiError } from './errors.js';
+export {
+  createService,
+  isKitRoute,
+  type ServiceInstance,
+  type ServiceOptions,
+} from './create-service.js';
+export {
+  ApiError,
+  type ApiErrorInit,
+  defineErrors,
+  type ErrorCatalogue,
+  type ErrorDefinition,
+  errors,
+  isApiError,
+  type ProblemOptions,
+  problem,
+  type SharedErrorCode,
+  sharedErrors,
+} from './errors.js';
 export {
   type DbTransaction,
   deleteExpiredIdempotencyKeys,
@@ -23,6 +40,17 @@ export {
 } from './idempotency.js';
 export { loggerOptions, REDACTED_PATHS } from './logger.js';
 export { decodeCursor, encodeCursor, ListQuery, listOf, page } from './pagination.js';
-export { PROBLEM_CONTENT_TYPE, sendProblem, toApiError } from './plugins/problem-json.js';
+export {
+  errorResponses,
+  missingErrorResponses,
+  ProblemSchema,
+  routeErrorCodes,
+} from './plugins/openapi.js';
+export {
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_MEDIA_TYPE,
+  sendProblem,
+  toApiError,
+} from './plugins/problem-json.js';
 export { REQUEST_ID_HEADER } from './request-id.js';
 export { type RunServiceOptions, runService } from './run-service.js';

@@ -1,8 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError, errors, isApiError, titleFor } from '../errors.js';
+import {
+  type ApiError,
+  errors,
+  isApiError,
+  problem,
+  type SharedErrorCode,
+  sharedErrors,
+} from '../errors.js';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+export const PROBLEM_CONTENT_TYPE = `${PROBLEM_MEDIA_TYPE}; charset=utf-8`;
 
 interface FieldError {
   readonly field: string;
@@ -46,7 +54,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     .send(
       JSON.stringify({
         type: `urn:tongban:problem:${error.code}`,
-        title: titleFor(error.status),
+        title: error.title,
         status: error.status,
         ...(error.detail !== undefined && error.status < 500 ? { detail: error.detail } : {}),
         instance: path.length <= 512 ? path : `${path.slice(0, 512)}…`,
@@ -88,12 +96,14 @@ export function toApiError(error: unknown): ApiError {
   }
   if (status === 429) return errors.rateLimited('Too many requests; slow down and retry later.');
   if (status >= 400 && status < 500) {
-    return new ApiError({ status, code: genericCode(status), detail: titleFor(status) });
+    const code = genericCode(status);
+    return problem(code, sharedErrors.entries[code].title);
   }
   return errors.internal();
 }
 
-function genericCode(status: number): string {
+// A plugin's 4xx without a code of ours; one the catalogue cannot name is reported as a bad request.
+function genericCode(status: number): SharedErrorCode {
   switch (status) {
     case 401:
       return 'unauthorized';
