@@ -64,6 +64,22 @@ export interface ServiceOptions {
   readonly errors?: ErrorCatalogue;
 }
 
+const PUBLIC_SCOPE = Symbol.for('tongban.public-scope');
+
+/**
+ * A plugin whose routes are all public, for third-party plugins that take no route config
+ * (static files): `app.register(publicScope(async (pages) => { await pages.register(…) }))`.
+ * Use it only where every route inside is meant to be anonymous.
+ */
+export function publicScope(
+  plugin: (scope: FastifyInstance) => Promise<void>,
+): (scope: FastifyInstance) => Promise<void> {
+  return async (scope) => {
+    scope.decorate(PUBLIC_SCOPE, true);
+    await plugin(scope);
+  };
+}
+
 /** Routes the kit registers itself, public by nature: probes, docs and metrics. */
 export function isKitRoute(url: string): boolean {
   return (
@@ -148,12 +164,14 @@ function closeRoutesByDefault(app: ServiceInstance, catalogue: ErrorCatalogue): 
   app.decorate('publicRoutes', {
     getter: () => [...new Set(publicRoutes)].sort(),
   });
-  app.addHook('onRoute', (route) => {
+  app.addHook('onRoute', function checkRouteAccess(route) {
     const methods = [route.method].flat().join(',');
+    const inPublicScope = (this as unknown as Record<symbol, unknown>)[PUBLIC_SCOPE] === true;
     if (isKitRoute(route.url)) {
       route.config = { ...route.config, public: true };
       return;
     }
+    if (inPublicScope) route.config = { ...route.config, public: true };
     const config = route.config ?? {};
     const where = `${methods} ${route.url}`;
     // Read without auth's types: the kit must not depend on @tongban/auth.
@@ -173,7 +191,13 @@ function closeRoutesByDefault(app: ServiceInstance, catalogue: ErrorCatalogue): 
         );
       }
     }
-    // HEAD routes are Fastify's automatic twins of GET routes; listing both adds nothing.
-    if (config.public === true && methods !== 'HEAD') publicRoutes.push(where);
+    // HEAD answers like GET (Fastify adds it to every GET route); listing both adds nothing.
+    const listed = [route.method]
+      .flat()
+      .filter((m) => m !== 'HEAD')
+      .sort();
+    if (config.public === true && listed.length > 0) {
+      publicRoutes.push(`${listed.join(',')} ${route.url}`);
+    }
   });
 }

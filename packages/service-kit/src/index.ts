@@ -2,6 +2,7 @@ export { type BaseConfig, baseConfig, ConfigError, parseEnv, serviceEnv } from '
 export {
   createService,
   isKitRoute,
+  publicScope,
   type ServiceInstance,
   type ServiceOptions,
 } from './create-service.js';

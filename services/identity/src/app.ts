@@ -14,6 +14,7 @@ import type { IdentityContext } from './domain/context.js';
 import { type Clock, SigningKeyStore } from './domain/keys/key-store.js';
 import { VerificationBatcher } from './domain/presentations/verification-batcher.js';
 import { StatusListCache } from './domain/status-lists/status-list-cache.js';
+import { identityErrors } from './errors.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth/index.js';
 import { credentialRoutes } from './routes/credentials/index.js';
@@ -71,6 +72,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
       'Residents, devices, credentials, presentation QR and its verification, keys, revocation, staff and client authentication.',
     readiness: () => database.checkReady(),
     config,
+    errors: identityErrors,
   });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   await app.register(accessTokenAuth, {

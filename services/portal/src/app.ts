@@ -1,6 +1,7 @@
 import type { Database } from '@tongban/db';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { PortalConfig } from './config.js';
+import { portalErrors } from './errors.js';
 import { gatewayRoutes } from './routes/gateway/index.js';
 import { pageRoutes } from './routes/pages/index.js';
 
@@ -17,6 +18,7 @@ export async function buildApp({ config, database }: PortalDeps): Promise<Servic
     description: 'The web pages and the browser gateway.',
     readiness: () => database.checkReady(),
     config,
+    errors: portalErrors,
     docs: false,
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],

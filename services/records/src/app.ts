@@ -2,6 +2,7 @@ import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban
 import type { Database } from '@tongban/db';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { RecordsConfig } from './config.js';
+import { recordsErrors } from './errors.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
 
 export interface RecordsDeps {
@@ -23,6 +24,7 @@ export async function buildApp(deps: RecordsDeps): Promise<ServiceInstance> {
       'Record types, certified records, consent, access policy, the tamper-evident access log and subscriptions.',
     readiness: () => database.checkReady(),
     config,
+    errors: recordsErrors,
   });
   await app.register(accessTokenAuth, {
     resolver: deps.keyResolver ?? identityKeyResolver(config.identityUrl),

@@ -1,4 +1,5 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { missingErrorResponses } from '@tongban/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordTypes } from '../src/db/schema.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -21,6 +22,16 @@ describe('records service', () => {
     expect(result.errors ?? []).toEqual([]);
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toContain('/v1/record-types');
+  });
+
+  it('lists the problem+json errors of every operation', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(missingErrorResponses(doc)).toEqual([]);
+  });
+
+  // Adding an anonymous route is a security decision: it shows up here, in review.
+  it('is closed except for these public routes', () => {
+    expect(t.app.publicRoutes).toEqual(['GET /v1/record-types']);
   });
 });
 

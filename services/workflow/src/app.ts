@@ -1,6 +1,7 @@
 import type { Database } from '@tongban/db';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { WorkflowConfig } from './config.js';
+import { workflowErrors } from './errors.js';
 import { serviceRoutes } from './routes/services/index.js';
 
 export interface WorkflowDeps {
@@ -17,6 +18,7 @@ export async function buildApp({ config, database }: WorkflowDeps): Promise<Serv
       'Service catalogue (versioned definitions), cases, department tasks, SLA clock and case receipts.',
     readiness: () => database.checkReady(),
     config,
+    errors: workflowErrors,
   });
   serviceRoutes(app, { db: database.db });
   return app;

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
   type ApiError,
@@ -45,24 +45,35 @@ export const problemJson = fp(
   { name: 'tongban-problem-json' },
 );
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError) {
+/** What sendProblem needs of a reply, so replies of plugins typed for any server fit too. */
+export interface ProblemReply<Self> {
+  header(name: string, value: string): unknown;
+  code(statusCode: number): unknown;
+  type(contentType: string): unknown;
+  send(payload: string): Self;
+}
+
+export function sendProblem<Reply extends ProblemReply<Reply>>(
+  request: Pick<FastifyRequest, 'url' | 'id'>,
+  reply: Reply,
+  error: ApiError,
+): Reply {
   const path = request.url.split('?')[0] ?? '/';
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  return reply
-    .code(error.status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(
-      JSON.stringify({
-        type: `urn:tongban:problem:${error.code}`,
-        title: error.title,
-        status: error.status,
-        ...(error.detail !== undefined && error.status < 500 ? { detail: error.detail } : {}),
-        instance: path.length <= 512 ? path : `${path.slice(0, 512)}…`,
-        ...error.extensions,
-        code: error.code,
-        requestId: request.id,
-      }),
-    );
+  reply.code(error.status);
+  reply.type(PROBLEM_CONTENT_TYPE);
+  return reply.send(
+    JSON.stringify({
+      type: `urn:tongban:problem:${error.code}`,
+      title: error.title,
+      status: error.status,
+      ...(error.detail !== undefined && error.status < 500 ? { detail: error.detail } : {}),
+      instance: path.length <= 512 ? path : `${path.slice(0, 512)}…`,
+      ...error.extensions,
+      code: error.code,
+      requestId: request.id,
+    }),
+  );
 }
 
 /** Maps Fastify's and its plugins' errors onto the contract's codes; anything unknown is a 500. */

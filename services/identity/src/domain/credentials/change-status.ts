@@ -1,6 +1,7 @@
-import { ApiError, errors } from '@tongban/service-kit';
+import { errors } from '@tongban/service-kit';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { credentialEvents, credentials } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import type { Actor, IdentityContext } from '../context.js';
 
 export type StatusAction = 'revoke' | 'suspend' | 'reinstate';
@@ -103,11 +104,10 @@ export async function changeCredentialStatus({
         .limit(1);
       if (again && again.version !== current.version)
         throw errors.versionConflict('The credential changed meanwhile.');
-      throw new ApiError({
-        status: 409,
-        code: 'invalid_transition',
-        detail: `A ${current.status} credential cannot be ${input.action === 'reinstate' ? 'reinstated' : `${input.action}d`}.`,
-      });
+      throw problem(
+        'invalid_transition',
+        `A ${current.status} credential cannot be ${input.action === 'reinstate' ? 'reinstated' : `${input.action}d`}.`,
+      );
     }
     await tx.insert(credentialEvents).values({
       credentialId: updated.id,

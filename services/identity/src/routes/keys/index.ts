@@ -9,7 +9,7 @@ export function keyRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.get(
     '/.well-known/jwks.json',
     {
-      config: { rateLimit: false },
+      config: { public: true, rateLimit: false },
       schema: {
         tags: ['keys'],
         summary: 'Public keys of every token identity signs (Ed25519; kid = RFC 7638 thumbprint)',

@@ -1,9 +1,10 @@
 import type { Actor } from '@tongban/auth';
 import type { Db } from '@tongban/db';
-import { ApiError, errors } from '@tongban/service-kit';
+import { type ApiError, errors } from '@tongban/service-kit';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { recordTypes } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import { toRecordType } from './list-record-types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -68,11 +69,6 @@ export async function createRecordType({
     })
     .onConflictDoNothing()
     .returning();
-  if (!row)
-    throw new ApiError({
-      status: 409,
-      code: 'already_exists',
-      detail: `Record type ${input.code} exists.`,
-    });
+  if (!row) throw problem('already_exists', `Record type ${input.code} exists.`);
   return toRecordType(row);
 }
