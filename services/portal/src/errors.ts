@@ -5,7 +5,7 @@ export const portalErrors = defineErrors('portal', {
   upstream_unavailable: {
     status: 502,
     title: 'Bad gateway',
-    description: 'The portal gateway could not reach the service behind /api/<service>.',
+    description: 'The portal gateway could not reach the service behind `/api/<service>`.',
   },
 });
 
