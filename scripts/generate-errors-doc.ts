@@ -34,13 +34,28 @@ export function renderErrorsDoc(all: readonly ErrorCatalogue[] = catalogues): st
       lines.push('No codes of its own: only the shared ones.', '');
       continue;
     }
-    lines.push('| code | status | title | when |', '|---|---|---|---|');
-    for (const [code, { status, title, description }] of codes) {
-      lines.push(`| \`${code}\` | ${status} | ${cell(title)} | ${cell(description)} |`);
-    }
+    lines.push(
+      ...table(
+        ['code', 'status', 'title', 'when'],
+        codes.map(([code, { status, title, description }]) => [
+          `\`${code}\``,
+          String(status),
+          cell(title),
+          cell(description),
+        ]),
+      ),
+    );
     lines.push('');
   }
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+// Columns padded to their widest cell, as the repository's formatter writes Markdown tables.
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 function cell(text: string): string {
