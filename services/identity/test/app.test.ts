@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { missingErrorResponses } from '@tongban/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
 import { departments } from '../src/db/schema.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
@@ -41,6 +44,27 @@ describe('identity service', () => {
     expect(verify['401']['x-codes']).toEqual(
       expect.arrayContaining(['unauthorized', 'signature_invalid', 'presentation_expired']),
     );
+  });
+
+  it('refuses to start with a route that declares neither an auth rule nor public', async () => {
+    const config = loadConfig(
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        IDENTITY_MASTER_KEY: randomBytes(32).toString('base64url'),
+        IDENTITY_PUBLIC_URLS: 'http://identity.test',
+      },
+      process.cwd(),
+    );
+    const app = await buildApp({ config, database: t.database });
+    try {
+      await expect(async () => {
+        app.get('/v1/forgotten', async () => ({ leaked: true }));
+        await app.ready();
+      }).rejects.toThrow(/GET \/v1\/forgotten declares neither config\.auth nor config\.public/);
+    } finally {
+      await app.close().catch(() => {});
+    }
   });
 
   // Adding an anonymous route is a security decision: it shows up here, in review.
