@@ -17,7 +17,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/auth/login',
     {
-      config: { public: true },
+      config: { public: true, errors: ['unauthorized'] },
       schema: {
         tags: ['auth'],
         summary:
@@ -100,7 +100,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
     '/v1/auth/device-token',
     {
       // The device proof is the credential here: this route is where a resident gets a token.
-      config: { public: true, errors: ['invalid_dpop_proof'] },
+      config: { public: true, errors: ['invalid_dpop_proof', 'unauthorized'] },
       schema: {
         tags: ['auth'],
         summary: 'Resident sign-in with a device proof (DPoP header): a key-bound access token',

@@ -20,6 +20,7 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
           'device_revoked',
           'credential_revoked',
           'credential_suspended',
+          'not_found',
         ],
       },
       schema: {
