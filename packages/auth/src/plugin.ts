@@ -1,4 +1,4 @@
-import { ApiError } from '@tongban/service-kit';
+import { type ApiError, problem } from '@tongban/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Actor, KINDS, type Kind } from './claims.js';
@@ -95,12 +95,13 @@ export const accessTokenAuth = fp<AccessTokenAuthOptions>(
       const at = now();
       const wait = throttle?.retryAfter(request.ip, at.getTime()) ?? 0;
       if (wait > 0) {
-        throw new ApiError({
-          status: 429,
-          code: 'rate_limited',
-          detail: 'Too many invalid access tokens from this address; slow down.',
-          headers: { 'retry-after': String(wait) },
-        });
+        throw problem(
+          'rate_limited',
+          'Too many invalid access tokens from this address; slow down.',
+          {
+            headers: { 'retry-after': String(wait) },
+          },
+        );
       }
       let actor: Actor | undefined = cache?.get(token, at.getTime());
       try {
@@ -159,29 +160,20 @@ export function requireActor(request: FastifyRequest): Actor {
 
 // RFC 6750 §3.1: a request without credentials gets a bare challenge, no error code.
 function missingCredentials(): ApiError {
-  return new ApiError({
-    status: 401,
-    code: 'unauthorized',
-    detail: 'This endpoint requires an access token.',
+  return problem('unauthorized', 'This endpoint requires an access token.', {
     headers: { 'www-authenticate': 'Bearer' },
   });
 }
 
 function invalidToken(scheme: Scheme): ApiError {
-  return new ApiError({
-    status: 401,
-    code: 'unauthorized',
-    detail: 'The access token is expired or invalid.',
+  return problem('unauthorized', 'The access token is expired or invalid.', {
     headers: { 'www-authenticate': `${scheme} error="invalid_token"` },
   });
 }
 
 function insufficient(scheme: Scheme, detail: string, scopes?: readonly string[]): ApiError {
   const scope = scopes === undefined ? '' : `, scope="${scopes.join(' ')}"`;
-  return new ApiError({
-    status: 403,
-    code: 'forbidden',
-    detail,
+  return problem('forbidden', detail, {
     headers: { 'www-authenticate': `${scheme} error="insufficient_scope"${scope}` },
   });
 }

@@ -57,10 +57,14 @@ async function buildApp(): Promise<ServiceInstance> {
     now: () => NOW,
   });
   const route = (url: string, auth: RouteAuth | undefined) =>
-    service.get(url, auth === undefined ? {} : { config: { auth } }, async (request) => ({
-      actor: view(request.actor),
-      rateLimitKey: request.rateLimitKey ?? null,
-    }));
+    service.get(
+      url,
+      { config: auth === undefined ? { public: true } : { auth } },
+      async (request) => ({
+        actor: view(request.actor),
+        rateLimitKey: request.rateLimitKey ?? null,
+      }),
+    );
   route('/v1/me', {});
   route('/v1/staff-only', { kinds: ['staff'] });
   route('/v1/decisions', { kinds: ['staff'], roles: ['case_officer', 'department_admin'] });
@@ -73,7 +77,7 @@ async function buildApp(): Promise<ServiceInstance> {
     const actor = requireActor(request);
     return { subject: actor.subject, admin: hasRole(actor, 'system_admin') };
   });
-  service.get('/v1/no-auth-config', async (request) => ({
+  service.get('/v1/no-auth-config', { config: { public: true } }, async (request) => ({
     subject: requireActor(request).subject,
   }));
   return service;
@@ -200,7 +204,7 @@ describe('accessTokenAuth', () => {
     expect((await get('/v1/track', 'Bearer a.b.c')).statusCode).toBe(401);
   });
 
-  it('leaves routes without config.auth alone, token or not', async () => {
+  it('leaves public routes alone, token or not', async () => {
     const res = await get('/v1/public', 'Bearer a.b.c');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ actor: null, rateLimitKey: null });

@@ -20,7 +20,7 @@ export function keyRoutes(app: ServiceInstance, { service, keys }: KeyRoutesOpti
   app.get(
     '/.well-known/jwks.json',
     {
-      config: { rateLimit: false },
+      config: { public: true, rateLimit: false },
       schema: {
         tags: ['keys'],
         summary: `Public keys of every token ${service} signs (Ed25519; kid = RFC 7638 thumbprint)`,

@@ -10,7 +10,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { BaseConfig } from './config.js';
-import { errors } from './errors.js';
+import { type ErrorCatalogue, errors, sharedErrors } from './errors.js';
 import { deleteExpiredIdempotencyKeys, type IdempotencyKeysTable } from './idempotency.js';
 import { JobRegistry } from './jobs.js';
 import { loggerOptions } from './logger.js';
@@ -30,6 +30,22 @@ export type ServiceInstance = FastifyInstance<
 >;
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Anonymous callers are meant to reach this route. Every route declares either this or an
+     * auth rule (`config.auth`); one with neither fails at startup.
+     */
+    public?: boolean;
+    /**
+     * The service's own error codes this route can answer with, beyond those the kit derives
+     * from the route (validation, auth, not found, idempotency, If-Match); listed in OpenAPI.
+     */
+    errors?: readonly string[];
+  }
+  interface FastifyInstance {
+    /** `METHOD /url` of each anonymous route the service registered (kit routes excluded), sorted. */
+    readonly publicRoutes: readonly string[];
+  }
   interface FastifyRequest {
     /** Set by authentication so limits apply per client or account rather than per address. */
     rateLimitKey?: string;
@@ -75,6 +91,35 @@ export interface ServiceOptions {
     /** Node process metrics (CPU, memory, event loop, GC). Default true. */
     readonly processMetrics?: boolean;
   };
+  /** The service's catalogue (`defineErrors` in its `src/errors.ts`); shared codes by default. */
+  readonly errors?: ErrorCatalogue;
+}
+
+const PUBLIC_SCOPE = Symbol.for('tongban.public-scope');
+
+/**
+ * A plugin whose routes are all public, for third-party plugins that take no route config
+ * (static files): `app.register(publicScope(async (pages) => { await pages.register(…) }))`.
+ * Use it only where every route inside is meant to be anonymous.
+ */
+export function publicScope(
+  plugin: (scope: FastifyInstance) => Promise<void>,
+): (scope: FastifyInstance) => Promise<void> {
+  return async (scope) => {
+    scope.decorate(PUBLIC_SCOPE, true);
+    await plugin(scope);
+  };
+}
+
+/** Routes the kit registers itself, public by nature: probes, docs and metrics. */
+export function isKitRoute(url: string): boolean {
+  return (
+    url === '/healthz' ||
+    url === '/readyz' ||
+    url === '/metrics' ||
+    url === '/docs' ||
+    url.startsWith('/docs/')
+  );
 }
 
 /**
@@ -100,6 +145,8 @@ export async function createService(options: ServiceOptions): Promise<ServiceIns
     return503OnClosing: true,
     routerOptions: { maxParamLength: 4096 },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  closeRoutesByDefault(app, options.errors ?? sharedErrors);
 
   const clock = options.clock ?? (() => new Date());
   const serviceMetrics = new ServiceMetrics({
@@ -147,6 +194,7 @@ export async function createService(options: ServiceOptions): Promise<ServiceIns
   });
   if (options.docs !== false) {
     await app.register(openapi, {
+      errors: options.errors ?? sharedErrors,
       title: `Tongban ${options.name} API`,
       version: options.version,
       description: options.description,
@@ -176,4 +224,52 @@ export async function createService(options: ServiceOptions): Promise<ServiceIns
     });
   }
   return app;
+}
+
+/**
+ * A route is closed unless it says otherwise: one that declares neither an auth rule nor
+ * `public: true` fails while registering, so forgetting `config.auth` cannot publish data. The
+ * kit cannot see auth's rule type, only that one is there; @tongban/auth enforces it.
+ */
+function closeRoutesByDefault(app: ServiceInstance, catalogue: ErrorCatalogue): void {
+  const publicRoutes: string[] = [];
+  app.decorate('publicRoutes', {
+    getter: () => [...new Set(publicRoutes)].sort(),
+  });
+  app.addHook('onRoute', function checkRouteAccess(route) {
+    const methods = [route.method].flat().join(',');
+    const inPublicScope = (this as unknown as Record<symbol, unknown>)[PUBLIC_SCOPE] === true;
+    if (isKitRoute(route.url)) {
+      route.config = { ...route.config, public: true };
+      return;
+    }
+    if (inPublicScope) route.config = { ...route.config, public: true };
+    const config = route.config ?? {};
+    const where = `${methods} ${route.url}`;
+    // Read without auth's types: the kit must not depend on @tongban/auth.
+    const auth = (config as { auth?: unknown }).auth;
+    if (auth !== undefined && config.public === true) {
+      throw new Error(`Route ${where} declares both config.auth and config.public; choose one.`);
+    }
+    if (auth === undefined && config.public !== true) {
+      throw new Error(
+        `Route ${where} declares neither config.auth nor config.public: true. Routes are closed by default: add an auth rule, or mark it public on purpose.`,
+      );
+    }
+    for (const code of config.errors ?? []) {
+      if (!catalogue.has(code)) {
+        throw new Error(
+          `Route ${where} lists error code ${code}, which is not in the ${catalogue.owner} catalogue.`,
+        );
+      }
+    }
+    // HEAD answers like GET (Fastify adds it to every GET route); listing both adds nothing.
+    const listed = [route.method]
+      .flat()
+      .filter((m) => m !== 'HEAD')
+      .sort();
+    if (config.public === true && listed.length > 0) {
+      publicRoutes.push(`${listed.join(',')} ${route.url}`);
+    }
+  });
 }

@@ -13,7 +13,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ApiError, errors } from './errors.js';
+import { type ApiError, errors, problem } from './errors.js';
 import { inTransaction } from './state/transaction.js';
 
 /*
@@ -127,7 +127,8 @@ export interface RunIdempotentOptions<TBody, TSchema extends Record<string, unkn
  * returns its response, or the stored response of the request that used the key first.
  *
  * - Same key, same request, done: the stored response, `replayed: true`.
- * - Same key, different method, path or body: 422 `idempotency_conflict`.
+ * - Same key, different method, path or body: 422 `idempotency_key_reused` (the draft's
+ *   "reused with a different payload").
  * - Same key while the first request is still running: waits for it (up to `lockTimeoutMs`),
  *   then replays; past that, 409 `idempotency_conflict` with `Retry-After`.
  * - `run` throws: nothing is stored, the key is free, the error propagates.
@@ -192,12 +193,10 @@ export async function runIdempotent<TBody, TSchema extends Record<string, unknow
       const [row] = await tx.select().from(table).where(thisKey);
       if (row === undefined) throw stillInProgress();
       if (row.requestHash !== requestHash) {
-        throw new ApiError({
-          status: 422,
-          code: 'idempotency_conflict',
-          detail:
-            'This Idempotency-Key was already used for a different request; use a new key for a new request.',
-        });
+        throw problem(
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used for a different request; use a new key for a new request.',
+        );
       }
       if (row.status !== 'done' || row.responseStatus === null) throw stillInProgress();
       return {
@@ -350,12 +349,11 @@ function invalidKey(detail: string): ApiError {
 }
 
 function stillInProgress(): ApiError {
-  return new ApiError({
-    status: 409,
-    code: 'idempotency_conflict',
-    detail: 'A request with this Idempotency-Key is still being processed; retry shortly.',
-    headers: { 'retry-after': '1' },
-  });
+  return problem(
+    'idempotency_conflict',
+    'A request with this Idempotency-Key is still being processed; retry shortly.',
+    { headers: { 'retry-after': '1' } },
+  );
 }
 
 function normalized<TBody>(response: IdempotentResponse<TBody>) {

@@ -2,10 +2,24 @@ export { type BaseConfig, baseConfig, ConfigError, parseEnv, serviceEnv } from '
 export {
   createService,
   IDEMPOTENCY_SWEEP_INTERVAL_MS,
+  isKitRoute,
+  publicScope,
   type ServiceInstance,
   type ServiceOptions,
 } from './create-service.js';
-export { ApiError, type ApiErrorInit, errors, isApiError } from './errors.js';
+export {
+  ApiError,
+  type ApiErrorInit,
+  defineErrors,
+  type ErrorCatalogue,
+  type ErrorDefinition,
+  errors,
+  isApiError,
+  type ProblemOptions,
+  problem,
+  type SharedErrorCode,
+  sharedErrors,
+} from './errors.js';
 export {
   type DbTransaction,
   deleteExpiredIdempotencyKeys,
@@ -42,7 +56,18 @@ export {
   ServiceMetrics,
   type ServiceMetricsOptions,
 } from './plugins/metrics.js';
-export { PROBLEM_CONTENT_TYPE, sendProblem, toApiError } from './plugins/problem-json.js';
+export {
+  errorResponses,
+  missingErrorResponses,
+  ProblemSchema,
+  routeErrorCodes,
+} from './plugins/openapi.js';
+export {
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_MEDIA_TYPE,
+  sendProblem,
+  toApiError,
+} from './plugins/problem-json.js';
 export { REQUEST_ID_HEADER } from './request-id.js';
 export { type RunServiceOptions, runService, type ServiceDeps } from './run-service.js';
 export * from './state/index.js';

@@ -33,6 +33,7 @@ export async function buildKitApp(
   app.post(
     '/v1/things',
     {
+      config: { public: true },
       schema: {
         body: Type.Object(
           {
@@ -50,7 +51,7 @@ export async function buildKitApp(
       return { name: request.body.name, count: request.body.count, secret: 'never serialized' };
     },
   );
-  app.get('/v1/boom', async () => {
+  app.get('/v1/boom', { config: { public: true } }, async () => {
     throw new Error(
       'duplicate key value violates unique constraint "residents_pkey" at /srv/app.ts:12',
     );

@@ -72,7 +72,7 @@ beforeAll(async () => {
   });
   app.get(
     '/v1/widgets/:id',
-    { schema: { params: Type.Object({ id: Type.Integer() }) } },
+    { config: { public: true }, schema: { params: Type.Object({ id: Type.Integer() }) } },
     async (request) => ({ id: request.params.id }),
   );
   app.jobs.register({

@@ -213,8 +213,8 @@ describe('logging', () => {
       config: { ...testConfig, logLevel: 'info' },
       logStream: sink.stream,
     });
-    app.get('/v1/tokens/:token/qr.png', async () => ({ ok: true }));
-    app.get('/v1/echo', async (request) => {
+    app.get('/v1/tokens/:token/qr.png', { config: { public: true } }, async () => ({ ok: true }));
+    app.get('/v1/echo', { config: { public: true } }, async (request) => {
       request.log.info(
         { input: { idNumber: '110101199003074518', phone: '13800138000' } },
         'verb input',

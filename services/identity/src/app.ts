@@ -10,6 +10,7 @@ import { bootstrapAdmin } from './domain/admin/manage.js';
 import type { IdentityContext } from './domain/context.js';
 import { VerificationBatcher } from './domain/presentations/verification-batcher.js';
 import { StatusListCache } from './domain/status-lists/status-list-cache.js';
+import { identityErrors } from './errors.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth/index.js';
 import { credentialRoutes } from './routes/credentials/index.js';
@@ -72,6 +73,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     database,
     idempotencyTable: idempotencyKeys,
     metrics: { gauges: [keyAgeGauge(keys)] },
+    errors: identityErrors,
   });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   await app.register(accessTokenAuth, {

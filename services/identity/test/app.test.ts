@@ -1,5 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { missingErrorResponses } from '@tongban/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
 import { departments } from '../src/db/schema.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
@@ -27,6 +31,55 @@ describe('identity service', () => {
     const ui = await t.app.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toMatch(/text\/html/);
+  });
+
+  it("lists the problem+json errors of every operation, with identity's own codes", async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(missingErrorResponses(doc)).toEqual([]);
+    const verify = doc.paths['/v1/presentations/verify'].post.responses;
+    expect(verify['409']['x-codes']).toContain('presentation_replayed');
+    expect(verify['403']['x-codes']).toEqual(
+      expect.arrayContaining(['forbidden', 'credential_revoked', 'device_revoked']),
+    );
+    expect(verify['401']['x-codes']).toEqual(
+      expect.arrayContaining(['unauthorized', 'signature_invalid', 'presentation_expired']),
+    );
+  });
+
+  it('refuses to start with a route that declares neither an auth rule nor public', async () => {
+    const config = loadConfig(
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        IDENTITY_MASTER_KEY: randomBytes(32).toString('base64url'),
+        IDENTITY_PUBLIC_URLS: 'http://identity.test',
+      },
+      process.cwd(),
+    );
+    const app = await buildApp({ config, database: t.database });
+    try {
+      await expect(async () => {
+        app.get('/v1/forgotten', async () => ({ leaked: true }));
+        await app.ready();
+      }).rejects.toThrow(/GET \/v1\/forgotten declares neither config\.auth nor config\.public/);
+    } finally {
+      await app.close().catch(() => {});
+    }
+  });
+
+  // Adding an anonymous route is a security decision: it shows up here, in review.
+  it('is closed except for these public routes', () => {
+    expect(t.app.publicRoutes).toEqual([
+      'GET /.well-known/jwks.json',
+      'GET /v1/departments',
+      'GET /v1/presentations/:token/qr.png',
+      'GET /v1/presentations/:token/qr.svg',
+      'GET /v1/status-lists/:id',
+      'POST /v1/auth/device-token',
+      'POST /v1/auth/login',
+      'POST /v1/auth/token',
+      'POST /v1/devices/activate',
+    ]);
   });
 });
 

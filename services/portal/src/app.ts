@@ -1,6 +1,7 @@
 import type { Database } from '@tongban/db';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { PortalConfig } from './config.js';
+import { portalErrors } from './errors.js';
 import { gatewayRoutes } from './routes/gateway/index.js';
 import { pageRoutes } from './routes/pages/index.js';
 
@@ -18,6 +19,7 @@ export async function buildApp({ config, database }: PortalDeps): Promise<Servic
     readiness: () => database.checkReady(),
     config,
     database,
+    errors: portalErrors,
     docs: false,
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],

@@ -55,6 +55,19 @@ describe('portal', () => {
     expect(res.json().code).toBe('upstream_unavailable');
   });
 
+  // Adding an anonymous route is a security decision: it shows up here, in review.
+  it('is closed except for the pages and the gateway', () => {
+    expect(t.app.publicRoutes).toEqual([
+      'DELETE,GET,OPTIONS,PATCH,POST,PUT /api/identity',
+      'DELETE,GET,OPTIONS,PATCH,POST,PUT /api/identity/*',
+      'DELETE,GET,OPTIONS,PATCH,POST,PUT /api/records',
+      'DELETE,GET,OPTIONS,PATCH,POST,PUT /api/records/*',
+      'DELETE,GET,OPTIONS,PATCH,POST,PUT /api/workflow',
+      'DELETE,GET,OPTIONS,PATCH,POST,PUT /api/workflow/*',
+      'GET /*',
+    ]);
+  });
+
   it('answers unknown pages with 404 problem+json', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/no-such-page' });
     expect(res.statusCode).toBe(404);

@@ -23,6 +23,7 @@ import {
   subscriptions,
 } from './db/schema.js';
 import { recordChange } from './domain/events/record-change.js';
+import { recordsErrors } from './errors.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
 
 export interface RecordsDeps {
@@ -79,6 +80,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     database,
     idempotencyTable: idempotencyKeys,
     metrics: { gauges: [keyAgeGauge(keys)] },
+    errors: recordsErrors,
   });
   await app.register(accessTokenAuth, {
     resolver: deps.keyResolver ?? identityKeyResolver(config.identityUrl),

@@ -23,6 +23,7 @@ import {
   subscriptions,
 } from './db/schema.js';
 import { recordChange } from './domain/events/record-change.js';
+import { workflowErrors } from './errors.js';
 import { serviceRoutes } from './routes/services/index.js';
 
 export interface WorkflowDeps {
@@ -79,6 +80,7 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     database,
     idempotencyTable: idempotencyKeys,
     metrics: { gauges: [keyAgeGauge(keys)] },
+    errors: workflowErrors,
   });
   await app.register(accessTokenAuth, {
     resolver: deps.keyResolver ?? identityKeyResolver(config.identityUrl),

@@ -13,7 +13,7 @@ const Status = Type.Object({ status: Type.Literal('ok') });
 /** /healthz: the process answers. /readyz: it can serve traffic; a load balancer routes on this. */
 export const health = fp<HealthOptions>(
   async (app: FastifyInstance, options) => {
-    const config = { rateLimit: false } as const;
+    const config = { rateLimit: false, public: true } as const;
     app.get(
       '/healthz',
       {

@@ -1,8 +1,16 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError, errors, isApiError, titleFor } from '../errors.js';
+import {
+  type ApiError,
+  errors,
+  isApiError,
+  problem,
+  type SharedErrorCode,
+  sharedErrors,
+} from '../errors.js';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+export const PROBLEM_CONTENT_TYPE = `${PROBLEM_MEDIA_TYPE}; charset=utf-8`;
 
 interface FieldError {
   readonly field: string;
@@ -37,24 +45,35 @@ export const problemJson = fp(
   { name: 'tongban-problem-json' },
 );
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError) {
+/** What sendProblem needs of a reply, so replies of plugins typed for any server fit too. */
+export interface ProblemReply<Self> {
+  header(name: string, value: string): unknown;
+  code(statusCode: number): unknown;
+  type(contentType: string): unknown;
+  send(payload: string): Self;
+}
+
+export function sendProblem<Reply extends ProblemReply<Reply>>(
+  request: Pick<FastifyRequest, 'url' | 'id'>,
+  reply: Reply,
+  error: ApiError,
+): Reply {
   const path = request.url.split('?')[0] ?? '/';
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  return reply
-    .code(error.status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(
-      JSON.stringify({
-        type: `urn:tongban:problem:${error.code}`,
-        title: titleFor(error.status),
-        status: error.status,
-        ...(error.detail !== undefined && error.status < 500 ? { detail: error.detail } : {}),
-        instance: path.length <= 512 ? path : `${path.slice(0, 512)}…`,
-        ...error.extensions,
-        code: error.code,
-        requestId: request.id,
-      }),
-    );
+  reply.code(error.status);
+  reply.type(PROBLEM_CONTENT_TYPE);
+  return reply.send(
+    JSON.stringify({
+      type: `urn:tongban:problem:${error.code}`,
+      title: error.title,
+      status: error.status,
+      ...(error.detail !== undefined && error.status < 500 ? { detail: error.detail } : {}),
+      instance: path.length <= 512 ? path : `${path.slice(0, 512)}…`,
+      ...error.extensions,
+      code: error.code,
+      requestId: request.id,
+    }),
+  );
 }
 
 /** Maps Fastify's and its plugins' errors onto the contract's codes; anything unknown is a 500. */
@@ -88,12 +107,14 @@ export function toApiError(error: unknown): ApiError {
   }
   if (status === 429) return errors.rateLimited('Too many requests; slow down and retry later.');
   if (status >= 400 && status < 500) {
-    return new ApiError({ status, code: genericCode(status), detail: titleFor(status) });
+    const code = genericCode(status);
+    return problem(code, sharedErrors.entries[code].title);
   }
   return errors.internal();
 }
 
-function genericCode(status: number): string {
+// A plugin's 4xx without a code of ours; one the catalogue cannot name is reported as a bad request.
+function genericCode(status: number): SharedErrorCode {
   switch (status) {
     case 401:
       return 'unauthorized';

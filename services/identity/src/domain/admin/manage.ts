@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { StaffRole } from '@tongban/auth';
-import { ApiError, errors } from '@tongban/service-kit';
+import { errors } from '@tongban/service-kit';
 import { count, eq } from 'drizzle-orm';
 import { randomToken, sha256 } from '../../crypto/secrets.js';
 import { attributePolicies, clients, departments, staff } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { CLIENT_SCOPES } from '../scopes.js';
@@ -49,12 +50,7 @@ export async function createDepartment({
     })
     .onConflictDoNothing()
     .returning();
-  if (!row)
-    throw new ApiError({
-      status: 409,
-      code: 'already_exists',
-      detail: `Department ${input.code} exists.`,
-    });
+  if (!row) throw problem('already_exists', `Department ${input.code} exists.`);
   return row;
 }
 
@@ -96,8 +92,7 @@ export async function createStaff({
     })
     .onConflictDoNothing()
     .returning();
-  if (!row)
-    throw new ApiError({ status: 409, code: 'already_exists', detail: 'That username is taken.' });
+  if (!row) throw problem('already_exists', 'That username is taken.');
   return {
     id: row.id,
     username: row.username,
@@ -139,8 +134,7 @@ export async function createClient({
     })
     .onConflictDoNothing()
     .returning();
-  if (!row)
-    throw new ApiError({ status: 409, code: 'already_exists', detail: 'That client id is taken.' });
+  if (!row) throw problem('already_exists', 'That client id is taken.');
   return {
     clientId: row.clientId,
     name: row.name,

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ApiError } from '@tongban/service-kit';
 import { eq } from 'drizzle-orm';
 import { sha256 } from '../../crypto/secrets.js';
 import { clients } from '../../db/schema.js';
+import { type IdentityErrorCode, problem } from '../../errors.js';
 import type { IdentityContext } from '../context.js';
 import { issueAccessToken } from './issue-access-token.js';
 
@@ -17,18 +17,10 @@ export interface ClientTokenInput {
 
 // RFC 6749 §5.2 error names double as the stable codes; `error` is kept for OAuth libraries.
 const oauthError = (
-  status: number,
-  code: string,
+  code: IdentityErrorCode & ('unsupported_grant_type' | 'invalid_client' | 'invalid_scope'),
   detail: string,
   headers?: Record<string, string>,
-) =>
-  new ApiError({
-    status,
-    code,
-    detail,
-    extensions: { error: code },
-    ...(headers ? { headers } : {}),
-  });
+) => problem(code, detail, { extensions: { error: code }, ...(headers ? { headers } : {}) });
 
 /**
  * OAuth 2.0 client credentials grant (RFC 6749 §4.4) for department systems. Secrets are 256
@@ -42,15 +34,10 @@ export async function clientToken({
   input: ClientTokenInput;
 }) {
   if (input.grantType !== 'client_credentials') {
-    throw oauthError(
-      400,
-      'unsupported_grant_type',
-      'Only the client_credentials grant is supported.',
-    );
+    throw oauthError('unsupported_grant_type', 'Only the client_credentials grant is supported.');
   }
   const invalidClient = () =>
     oauthError(
-      401,
       'invalid_client',
       'Client authentication failed.',
       input.usedBasic ? { 'www-authenticate': 'Basic realm="tongban"' } : undefined,
@@ -70,11 +57,7 @@ export async function clientToken({
   const requested = input.scope?.trim() ? input.scope.trim().split(/ +/) : client.scopes;
   const refused = requested.filter((s) => !granted.has(s));
   if (refused.length > 0) {
-    throw oauthError(
-      400,
-      'invalid_scope',
-      `Scope not granted to this client: ${refused.join(' ')}`,
-    );
+    throw oauthError('invalid_scope', `Scope not granted to this client: ${refused.join(' ')}`);
   }
   const token = await issueAccessToken(ctx, {
     kind: 'client',

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '@tongban/db';
-import { ApiError } from '@tongban/service-kit';
 import { lt } from 'drizzle-orm';
 import {
   calculateJwkThumbprint,
@@ -10,6 +9,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { proofJtis } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 
 /** A proof older than this (by its iat) is refused; RFC 9449 §11.1 leaves the window to the server. */
 const MAX_PROOF_AGE_SECONDS = 60;
@@ -60,10 +60,7 @@ export interface VerifiedProof {
 }
 
 const invalid = (detail: string) =>
-  new ApiError({
-    status: 401,
-    code: 'invalid_dpop_proof',
-    detail,
+  problem('invalid_dpop_proof', detail, {
     headers: { 'www-authenticate': 'DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"' },
   });
 

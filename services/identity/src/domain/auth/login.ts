@@ -1,8 +1,9 @@
 import type { StaffRole } from '@tongban/auth';
-import { ApiError, errors } from '@tongban/service-kit';
+import { errors } from '@tongban/service-kit';
 import { eq } from 'drizzle-orm';
 import { clearFailures, lockedUntil, recordFailure } from '../../db/queries/login-failures.js';
 import { staff } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import type { IdentityContext } from '../context.js';
 import { scopesForRoles } from '../scopes.js';
 import { issueAccessToken } from './issue-access-token.js';
@@ -33,12 +34,11 @@ export async function login({ ctx, input }: { ctx: IdentityContext; input: Login
   const locked = await lockedUntil(ctx.db, [accountKey, addressKey], now);
   if (locked) {
     const seconds = Math.ceil((locked.getTime() - now.getTime()) / 1000);
-    throw new ApiError({
-      status: 429,
-      code: 'rate_limited',
-      detail: `Too many failed sign-ins; try again in ${Math.ceil(seconds / 60)} min.`,
-      headers: { 'retry-after': String(seconds) },
-    });
+    throw problem(
+      'rate_limited',
+      `Too many failed sign-ins; try again in ${Math.ceil(seconds / 60)} min.`,
+      { headers: { 'retry-after': String(seconds) } },
+    );
   }
   const [account] = await ctx.db.select().from(staff).where(eq(staff.username, username)).limit(1);
   const ok = await verifyPassword(input.password, account?.passwordHash);

@@ -1,5 +1,4 @@
 import {
-  ApiError,
   errors,
   etagOf,
   type IfMatch,
@@ -10,6 +9,7 @@ import {
 } from '@tongban/service-kit';
 import { eq, inArray } from 'drizzle-orm';
 import { credentialEvents, credentials } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { recordChange } from '../events/record-change.js';
 
@@ -98,11 +98,10 @@ export async function changeCredentialStatus({
       notFound: () => errors.notFound('No such credential.'),
       conflict: () => errors.versionConflict('The credential changed meanwhile.'),
       refused: () =>
-        new ApiError({
-          status: 409,
-          code: 'invalid_transition',
-          detail: `A ${current.status} credential cannot be ${input.action === 'reinstate' ? 'reinstated' : `${input.action}d`}.`,
-        }),
+        problem(
+          'invalid_transition',
+          `A ${current.status} credential cannot be ${input.action === 'reinstate' ? 'reinstated' : `${input.action}d`}.`,
+        ),
     });
     await ctx.db.insert(credentialEvents).values({
       credentialId: updated.id,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ApiError } from '@tongban/service-kit';
 import { deviceKeyId } from '@tongban/tokens';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { sha256 } from '../../crypto/secrets.js';
 import { activationCodes, credentials, devices } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import { type ProofRequest, verifyRequestProof } from '../auth/device-proof.js';
 import type { IdentityContext } from '../context.js';
 import { normaliseActivationCode } from '../residents/enrol-resident.js';
@@ -37,11 +37,10 @@ export async function activateDevice({
       )
       .returning();
     if (!code) {
-      throw new ApiError({
-        status: 400,
-        code: 'activation_code_invalid',
-        detail: 'The activation code is wrong, used or expired. Ask a counter for a new one.',
-      });
+      throw problem(
+        'activation_code_invalid',
+        'The activation code is wrong, used or expired. Ask a counter for a new one.',
+      );
     }
     const id = randomUUID();
     const inserted = await tx
@@ -63,11 +62,7 @@ export async function activateDevice({
       .onConflictDoNothing()
       .returning({ id: devices.id });
     if (inserted.length === 0) {
-      throw new ApiError({
-        status: 409,
-        code: 'device_already_registered',
-        detail: 'This device key is already registered.',
-      });
+      throw problem('device_already_registered', 'This device key is already registered.');
     }
     const [credential] = await tx
       .select({

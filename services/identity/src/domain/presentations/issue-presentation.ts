@@ -1,7 +1,8 @@
-import { ApiError, errors } from '@tongban/service-kit';
+import { errors } from '@tongban/service-kit';
 import { issuePresentationToken } from '@tongban/tokens';
 import { and, eq, isNull } from 'drizzle-orm';
 import { credentials, devices } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import { type ProofRequest, verifyRequestProof } from '../auth/device-proof.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { credentialRefusal } from './refusals.js';
@@ -27,11 +28,10 @@ export async function issuePresentation({
   const now = ctx.clock();
   const proof = await verifyRequestProof(ctx, input.request, now, input.accessToken);
   if (actor.dpopKeyThumbprint !== undefined && actor.dpopKeyThumbprint !== proof.jkt) {
-    throw new ApiError({
-      status: 401,
-      code: 'invalid_dpop_proof',
-      detail: 'The proof was signed by another key than the token is bound to.',
-    });
+    throw problem(
+      'invalid_dpop_proof',
+      'The proof was signed by another key than the token is bound to.',
+    );
   }
   const [device] = await ctx.db
     .select()
@@ -45,11 +45,7 @@ export async function issuePresentation({
     )
     .limit(1);
   if (!device) {
-    throw new ApiError({
-      status: 403,
-      code: 'device_revoked',
-      detail: 'This device is not active for this resident.',
-    });
+    throw problem('device_revoked', 'This device is not active for this resident.');
   }
   const [credential] = await ctx.db
     .select()

@@ -1,5 +1,6 @@
-import { ApiError, errors } from '@tongban/service-kit';
+import { errors } from '@tongban/service-kit';
 import { isTokenError, type TokenErrorCode, verifyPresentationToken } from '@tongban/tokens';
+import { type IdentityErrorCode, problem } from '../../errors.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { credentialRefusal } from './refusals.js';
 
@@ -18,15 +19,17 @@ export const DEFAULT_VISIBLE_ATTRIBUTES = [
 export const ATTRIBUTES = [...DEFAULT_VISIBLE_ATTRIBUTES, 'phone'] as const;
 export type Attribute = (typeof ATTRIBUTES)[number];
 
-const STATUS: Record<TokenErrorCode, number> = {
-  malformed_token: 400,
-  signature_invalid: 401,
-  unknown_key: 401,
-  presentation_expired: 401,
-  presentation_not_yet_valid: 401,
-  status_list_expired: 400,
-  status_list_not_yet_valid: 400,
-  validation_failed: 400,
+// Every code the token package can report has its place in identity's catalogue. The status-list
+// codes cannot come from a presentation token; should one appear, it is a bad request.
+const CODE: Readonly<Record<TokenErrorCode, IdentityErrorCode>> = {
+  malformed_token: 'malformed_token',
+  signature_invalid: 'signature_invalid',
+  unknown_key: 'unknown_key',
+  presentation_expired: 'presentation_expired',
+  presentation_not_yet_valid: 'presentation_not_yet_valid',
+  status_list_expired: 'validation_failed',
+  status_list_not_yet_valid: 'validation_failed',
+  validation_failed: 'validation_failed',
 };
 
 const DETAIL: Partial<Record<TokenErrorCode, string>> = {
@@ -71,11 +74,7 @@ export async function verifyPresentation({
     }));
   } catch (err) {
     if (!isTokenError(err)) throw err;
-    throw new ApiError({
-      status: STATUS[err.code],
-      code: err.code,
-      detail: DETAIL[err.code] ?? 'The code cannot be verified.',
-    });
+    throw problem(CODE[err.code], DETAIL[err.code] ?? 'The code cannot be verified.');
   }
 
   const department = actor.department ?? 'unknown';
@@ -90,27 +89,18 @@ export async function verifyPresentation({
     counter: input.counter ?? null,
   });
   if (row.credentialId === null || row.credentialStatus === null) {
-    throw new ApiError({
-      status: 401,
-      code: 'signature_invalid',
-      detail: 'The code does not match any credential.',
-    });
+    throw problem('signature_invalid', 'The code does not match any credential.');
   }
   const refusal = credentialRefusal(row.credentialStatus);
   if (refusal) throw refusal;
   if (row.deviceId === null || row.deviceRevoked) {
-    throw new ApiError({
-      status: 403,
-      code: 'device_revoked',
-      detail: 'The device that showed this code has been revoked.',
-    });
+    throw problem('device_revoked', 'The device that showed this code has been revoked.');
   }
   if (!row.consumed) {
-    throw new ApiError({
-      status: 409,
-      code: 'presentation_replayed',
-      detail: 'This code was already used; ask the resident for a fresh one.',
-    });
+    throw problem(
+      'presentation_replayed',
+      'This code was already used; ask the resident for a fresh one.',
+    );
   }
 
   const visible = new Set<string>(row.policy ?? DEFAULT_VISIBLE_ATTRIBUTES);

@@ -1,9 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { seal } from '@tongban/keys';
-import { ApiError, errors } from '@tongban/service-kit';
+import { errors } from '@tongban/service-kit';
 import { STATUS_LIST_CAPACITY } from '@tongban/tokens';
 import { keyedHash, randomToken, sha256 } from '../../crypto/secrets.js';
 import { activationCodes, credentials, residents } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { renderQr } from '../qr.js';
 import { type IdDocumentType, maskDocumentNumber, normaliseDocumentNumber } from './id-document.js';
@@ -60,11 +61,7 @@ export async function enrolResident({
       .onConflictDoNothing({ target: residents.idLookupHash })
       .returning({ subjectId: residents.subjectId });
     if (inserted.length === 0) {
-      throw new ApiError({
-        status: 409,
-        code: 'already_enrolled',
-        detail: 'This ID document is already enrolled.',
-      });
+      throw problem('already_enrolled', 'This ID document is already enrolled.');
     }
     // Random, not sequential, status indexes (Token Status List §12.5 herd privacy): a list
     // position says nothing about when or where someone enrolled.

@@ -14,6 +14,7 @@ import { CLIENT_SCOPES } from '../../domain/scopes.js';
 import { Department } from '../departments/schemas.js';
 
 const staffOnly = { auth: { kinds: ['staff'] as const } };
+const creating = { ...staffOnly, errors: ['already_exists'] };
 const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$' });
 const security = [{ bearerAuth: [] }];
 
@@ -21,7 +22,7 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/departments',
     {
-      config: staffOnly,
+      config: creating,
       schema: {
         tags: ['admin'],
         summary: 'Create a department (system_admin)',
@@ -81,7 +82,7 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/staff',
     {
-      config: staffOnly,
+      config: creating,
       schema: {
         tags: ['admin'],
         summary: 'Create a staff account (system_admin, or department_admin for their department)',
@@ -119,7 +120,7 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/clients',
     {
-      config: staffOnly,
+      config: creating,
       schema: {
         tags: ['admin'],
         summary: 'Register a department system for client credentials; the secret is shown once',

@@ -17,6 +17,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/auth/login',
     {
+      config: { public: true, errors: ['unauthorized'] },
       schema: {
         tags: ['auth'],
         summary:
@@ -51,6 +52,10 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/auth/token',
     {
+      config: {
+        public: true,
+        errors: ['unsupported_grant_type', 'invalid_client', 'invalid_scope'],
+      },
       schema: {
         tags: ['auth'],
         summary: 'OAuth 2.0 client credentials grant for department systems (RFC 6749 §4.4)',
@@ -94,6 +99,8 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/auth/device-token',
     {
+      // The device proof is the credential here: this route is where a resident gets a token.
+      config: { public: true, errors: ['invalid_dpop_proof', 'unauthorized'] },
       schema: {
         tags: ['auth'],
         summary: 'Resident sign-in with a device proof (DPoP header): a key-bound access token',

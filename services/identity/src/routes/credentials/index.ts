@@ -53,7 +53,10 @@ export function credentialRoutes(app: ServiceInstance, ctx: IdentityContext) {
     app.post(
       `/v1/credentials/:id/${action}`,
       {
-        config: { auth: { kinds: ['staff'], roles: ['department_admin', 'system_admin'] } },
+        config: {
+          auth: { kinds: ['staff'], roles: ['department_admin', 'system_admin'] },
+          errors: ['invalid_transition'],
+        },
         schema: {
           tags: ['credentials'],
           summary,

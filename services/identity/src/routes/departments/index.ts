@@ -7,6 +7,8 @@ export function departmentRoutes(app: ServiceInstance, { db }: { db: Db }) {
   app.get(
     '/v1/departments',
     {
+      // The city's departments are a public directory (code and names), shown before sign-in.
+      config: { public: true },
       schema: {
         tags: ['departments'],
         summary: 'List the departments of the city',

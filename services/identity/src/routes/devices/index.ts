@@ -20,6 +20,11 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/devices/activate',
     {
+      // The one-time activation code and the device proof are the credentials.
+      config: {
+        public: true,
+        errors: ['activation_code_invalid', 'device_already_registered', 'invalid_dpop_proof'],
+      },
       schema: {
         tags: ['devices'],
         summary:

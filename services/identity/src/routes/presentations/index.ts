@@ -13,7 +13,16 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/presentations',
     {
-      config: { auth: { kinds: ['resident'] } },
+      config: {
+        auth: { kinds: ['resident'] },
+        errors: [
+          'invalid_dpop_proof',
+          'device_revoked',
+          'credential_revoked',
+          'credential_suspended',
+          'not_found',
+        ],
+      },
       schema: {
         tags: ['presentations'],
         summary:
@@ -57,7 +66,20 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/presentations/verify',
     {
-      config: { auth: { kinds: ['staff', 'client'] } },
+      config: {
+        auth: { kinds: ['staff', 'client'] },
+        errors: [
+          'malformed_token',
+          'signature_invalid',
+          'unknown_key',
+          'presentation_expired',
+          'presentation_not_yet_valid',
+          'presentation_replayed',
+          'credential_revoked',
+          'credential_suspended',
+          'device_revoked',
+        ],
+      },
       schema: {
         tags: ['presentations'],
         summary:
@@ -92,6 +114,8 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
     app.get(
       `/v1/presentations/:token/qr.${format}`,
       {
+        // Renders only what the caller already holds (a token), for print; rate limited.
+        config: { public: true },
         schema: {
           tags: ['presentations'],
           summary: `The presentation token as a QR code (${format.toUpperCase()}, ECC M)`,

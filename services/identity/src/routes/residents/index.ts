@@ -17,7 +17,10 @@ export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/residents',
     {
-      config: { auth: { kinds: ['staff'], roles: ['counter_clerk'] } },
+      config: {
+        auth: { kinds: ['staff'], roles: ['counter_clerk'] },
+        errors: ['already_enrolled'],
+      },
       schema: {
         tags: ['residents'],
         summary: 'Enrol a resident after in-person proofing (counter_clerk)',

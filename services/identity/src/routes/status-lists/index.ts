@@ -7,6 +7,8 @@ export function statusListRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.get(
     '/v1/status-lists/:id',
     {
+      // Offline counters fetch revocation lists anonymously; they carry no personal data.
+      config: { public: true },
       schema: {
         tags: ['status-lists'],
         summary: 'A signed Token Status List (statuslist+jwt, 2 bits: valid, revoked, suspended)',

@@ -1,6 +1,7 @@
 import proxy from '@fastify/http-proxy';
-import { errors, type ServiceInstance } from '@tongban/service-kit';
+import { errors, type ServiceInstance, sendProblem } from '@tongban/service-kit';
 import type { PortalConfig } from '../../config.js';
+import { problem } from '../../errors.js';
 import { reachesInternalRoute } from './internal-paths.js';
 
 /**
@@ -26,24 +27,18 @@ async function forwardTo(gateway: ServiceInstance, upstreams: PortalConfig['upst
       upstream,
       prefix: `/api/${name}`,
       rewritePrefix: '',
+      // The gateway itself is open; each service authenticates and authorizes what it serves.
+      config: { public: true },
       http: { requestOptions: { timeout: 30_000 } },
       replyOptions: {
         // An unreachable service is the gateway's 502 problem, not a hang or an HTML page.
         onError: (reply, { error }) => {
           reply.log.warn({ err: error, upstream: name }, 'upstream failed');
-          void reply
-            .code(502)
-            .type('application/problem+json; charset=utf-8')
-            .send(
-              JSON.stringify({
-                type: 'urn:tongban:problem:upstream_unavailable',
-                title: 'Bad gateway',
-                status: 502,
-                detail: `The ${name} service is not reachable.`,
-                code: 'upstream_unavailable',
-                requestId: reply.request.id,
-              }),
-            );
+          void sendProblem(
+            reply.request,
+            reply,
+            problem('upstream_unavailable', `The ${name} service is not reachable.`),
+          );
         },
       },
     });

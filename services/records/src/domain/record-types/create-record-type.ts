@@ -1,8 +1,9 @@
 import type { Actor } from '@tongban/auth';
-import { ApiError, errors, type RequestContext, withTransaction } from '@tongban/service-kit';
+import { type ApiError, errors, type RequestContext, withTransaction } from '@tongban/service-kit';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { recordTypes } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import { recordChange } from '../events/record-change.js';
 import { toRecordType } from './list-record-types.js';
 
@@ -68,12 +69,7 @@ export async function createRecordType({
       })
       .onConflictDoNothing()
       .returning();
-    if (!row)
-      throw new ApiError({
-        status: 409,
-        code: 'already_exists',
-        detail: `Record type ${input.code} exists.`,
-      });
+    if (!row) throw problem('already_exists', `Record type ${input.code} exists.`);
     const recordType = toRecordType(row);
     await recordChange(ctx, {
       aggregate: { type: 'record_type', id: row.code, version: row.version },

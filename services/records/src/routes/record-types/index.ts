@@ -18,6 +18,8 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: { db: Db; clock: () 
   app.get(
     '/v1/record-types',
     {
+      // What kinds of record exist (codes, names, field schemas) is public; records are not.
+      config: { public: true },
       schema: {
         tags: ['record-types'],
         summary: 'The kinds of certified record departments issue',
@@ -31,7 +33,10 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: { db: Db; clock: () 
   app.post(
     '/v1/record-types',
     {
-      config: { auth: { kinds: ['staff'], roles: ['department_admin', 'system_admin'] } },
+      config: {
+        auth: { kinds: ['staff'], roles: ['department_admin', 'system_admin'] },
+        errors: ['already_exists'],
+      },
       schema: {
         tags: ['record-types'],
         summary: 'Declare a record type your department issues (department_admin)',

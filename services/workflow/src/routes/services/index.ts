@@ -7,6 +7,8 @@ export function serviceRoutes(app: ServiceInstance, { db }: { db: Db }) {
   app.get(
     '/v1/services',
     {
+      // The service catalogue is what a resident browses before signing in.
+      config: { public: true },
       schema: {
         tags: ['services'],
         summary: 'The service catalogue: the newest version of each service',
