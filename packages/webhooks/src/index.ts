@@ -18,6 +18,7 @@ export {
   type WebhookSettings,
   type WebhookWorkerSettings,
 } from './register.js';
+export { DEFAULT_RETENTION, type RetentionPolicy, sweepDelivered } from './retention.js';
 export { type SubscriptionRouteDeps, subscriptionRoutes } from './routes.js';
 export { newWebhookSecret, openSecret, sealSecret } from './seal.js';
 export { httpSender, type OutgoingWebhook, type SendResult, type SendWebhook } from './send.js';

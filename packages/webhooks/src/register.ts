@@ -7,6 +7,7 @@ import {
 } from '@tongban/service-kit';
 import { deliveryCounts, type RetryPolicy } from './deliver.js';
 import type { WebhookTables } from './dispatch.js';
+import { type RetentionPolicy, sweepDelivered } from './retention.js';
 import { subscriptionRoutes } from './routes.js';
 import { httpSender, type SendWebhook } from './send.js';
 import type { UrlPolicy } from './subscriptions.js';
@@ -23,6 +24,8 @@ export interface WebhookSettings {
   readonly urlPolicy: UrlPolicy;
   /** The delivery passes this replica runs, or false when something else drives the steps. */
   readonly worker?: false | WebhookWorkerSettings;
+  /** How long finished outbox rows and deliveries are kept (defaults: 7, 7 and 30 days). */
+  readonly retention?: RetentionPolicy;
 }
 
 export interface WebhookWorkerSettings {
@@ -45,6 +48,19 @@ export function registerWebhooks(
   settings: WebhookSettings,
 ): WebhookWorker | undefined {
   const { db, clock, tables, sealKey, urlPolicy } = settings;
+  // Dispatched outbox rows and finished deliveries are deleted after their retention; the events
+  // themselves stay in the append-only event log. Runs even where this replica delivers nothing.
+  app.jobs.register({
+    name: 'webhook-retention',
+    intervalMs: 3_600_000,
+    run: ({ now }) =>
+      sweepDelivered({
+        db,
+        tables,
+        now,
+        ...(settings.retention ? { policy: settings.retention } : {}),
+      }),
+  });
   subscriptionRoutes(app, {
     db,
     clock,

@@ -1,13 +1,32 @@
 import formbody from '@fastify/formbody';
 import { accessTokenAuth } from '@tongban/auth';
 import type { Database } from '@tongban/db';
-import { type Clock, keyAgeGauge, keyRoutes, rotateKeysByAge, signingKeys } from '@tongban/keys';
+import {
+  type Clock,
+  deriveKey,
+  keyAgeGauge,
+  keyRoutes,
+  rotateKeysByAge,
+  signingKeys,
+} from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
+import {
+  registerWebhooks,
+  WEBHOOK_SEAL_PURPOSE,
+  type WebhookWorkerSettings,
+} from '@tongban/webhooks';
 import type { IdentityConfig } from './config.js';
 import { deriveSecrets } from './crypto/secrets.js';
-import { idempotencyKeys, signingKeys as signingKeysTable } from './db/schema.js';
+import {
+  deliveries,
+  idempotencyKeys,
+  outbox,
+  signingKeys as signingKeysTable,
+  subscriptions,
+} from './db/schema.js';
 import { bootstrapAdmin } from './domain/admin/manage.js';
 import type { IdentityContext } from './domain/context.js';
+import { recordChange } from './domain/events/record-change.js';
 import { VerificationBatcher } from './domain/presentations/verification-batcher.js';
 import { StatusListCache } from './domain/status-lists/status-list-cache.js';
 import { identityErrors } from './errors.js';
@@ -27,6 +46,8 @@ export interface IdentityDeps {
   /** Overrides config.masterKey (the server resolves the demo's generated key). */
   readonly masterKey?: Buffer;
   readonly clock?: Clock;
+  /** The webhook delivery passes; false when a test drives the steps itself. */
+  readonly webhookWorker?: false | WebhookWorkerSettings;
 }
 
 // The longest-lived thing a signing key signs is an access token (15 min); add the 30 s skew
@@ -95,5 +116,18 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   statusListRoutes(app, ctx);
   keyRoutes(app, { service: 'identity', keys });
   meRoutes(app, ctx);
+  registerWebhooks(app, {
+    db: database.db,
+    clock,
+    tables: { outbox, subscriptions, deliveries },
+    idempotencyKeys,
+    recordChange,
+    sealKey: deriveKey(masterKey, 'identity', WEBHOOK_SEAL_PURPOSE),
+    urlPolicy: {
+      allowPrivateAddresses: config.webhooks.allowPrivateUrls,
+      requireHttps: config.webhooks.requireHttps,
+    },
+    ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
+  });
   return app;
 }

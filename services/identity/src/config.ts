@@ -6,10 +6,12 @@ import {
   parseEnv,
   serviceEnv,
 } from '@tongban/service-kit';
+import { type WebhookConfig, webhookConfig, webhookEnv } from '@tongban/webhooks';
 import { Type } from 'typebox';
 
 const Env = Type.Object({
   ...serviceEnv(3001),
+  ...webhookEnv(),
   /** 32+ random bytes, base64url or base64. Required in production; the demo makes its own. */
   IDENTITY_MASTER_KEY: Type.Optional(Type.String({ minLength: 43 })),
   /** `iss` of every token identity signs. Kept short: it rides in every QR code. */
@@ -36,6 +38,7 @@ export interface IdentityConfig extends BaseConfig {
   readonly publicUrls: readonly string[];
   readonly signingKeyMaxAgeMs: number;
   readonly bootstrapAdminPassword: string | undefined;
+  readonly webhooks: WebhookConfig;
 }
 
 /** Pure: the caller hands in the environment and the working directory. */
@@ -66,5 +69,6 @@ export function loadConfig(
     publicUrls,
     signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
     bootstrapAdminPassword: parsed.BOOTSTRAP_ADMIN_PASSWORD,
+    webhooks: webhookConfig(base.env, parsed),
   };
 }

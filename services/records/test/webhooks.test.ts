@@ -18,7 +18,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { deliveries, events, outbox, subscriptions } from '../src/db/schema.js';
 import { type SharedDatabase, sharedDatabase } from './helpers/shared-database.js';
-import { eventually, startSubscriber } from './helpers/subscriber.js';
+import { eventually, startSubscriber } from '@tongban/testing';
 import { type TestIssuer, testIssuer } from './helpers/tokens.js';
 
 // This file runs on real time everywhere: the service, the tokens, the workers and the

@@ -1,5 +1,6 @@
 import { signingKeysTable } from '@tongban/keys';
 import { eventsTable, idempotencyKeysTable, outboxTable } from '@tongban/service-kit';
+import { deliveriesTable, subscriptionsTable } from '@tongban/webhooks';
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
@@ -222,3 +223,7 @@ export const idempotencyKeys = idempotencyKeysTable(identity);
 /** Every state change, append-only; and what of it still has to leave the service. */
 export const events = eventsTable(identity);
 export const outbox = outboxTable(identity);
+
+/** Webhook subscriptions of department systems, and each event's delivery to each of them. */
+export const subscriptions = subscriptionsTable(identity);
+export const deliveries = deliveriesTable(identity);
