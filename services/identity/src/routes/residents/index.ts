@@ -12,6 +12,7 @@ import { idempotencyKeys } from '../../db/schema.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { enrolResident } from '../../domain/residents/enrol-resident.js';
 import { ID_DOCUMENT_TYPES } from '../../domain/residents/id-document.js';
+import { requestContext } from '../context.js';
 
 export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
@@ -82,8 +83,7 @@ export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
         now: ctx.clock(),
         run: async (tx) => {
           const enrolled = await enrolResident({
-            ctx: { ...ctx, db: tx },
-            actor,
+            ctx: requestContext(request, ctx, { db: tx }),
             input: request.body,
           });
           return {
