@@ -1,4 +1,3 @@
-import { requireActor } from '@tongban/auth';
 import { open, seal } from '@tongban/keys';
 import {
   IdempotencyKeyHeaders,
@@ -65,7 +64,7 @@ export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      const actor = requireActor(request);
+      const { actor } = requestContext(request, ctx);
       const scope = `${actor.kind}:${actor.subject}`;
       const key = idempotencyKeyFrom(request);
       // A counter's retry after a dropped connection gets the same resident and activation code
