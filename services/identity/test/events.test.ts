@@ -49,9 +49,15 @@ describe('identity state changes write one event each', () => {
   const requestId = () => `test-${randomBytes(8).toString('hex')}`;
 
   /** The one event the request wrote, after checking none of `secrets` is in what was stored. */
-  async function onlyEvent(id: string, secrets: string[] = []): Promise<EventRow> {
+  async function onlyEvent(
+    id: string,
+    data: Record<string, unknown>,
+    secrets: string[] = [],
+  ): Promise<EventRow> {
     const events = await eventsOf(id);
     expect(events).toHaveLength(1);
+    // toMatchObject compares nested objects as subsets; the data must be exactly what is expected.
+    expect(events[0]?.data).toEqual(data);
     const stored = JSON.stringify([events[0]?.data, events[0]?.payload]);
     for (const secret of secrets) expect(stored).not.toContain(secret);
     return events[0] as EventRow;
@@ -79,7 +85,7 @@ describe('identity state changes write one event each', () => {
       payload: { code, name: { zh: '户籍科', en: 'Household registration office' } },
     });
     expect(res.statusCode).toBe(201);
-    const event = await onlyEvent(id);
+    const event = await onlyEvent(id, { code });
     expect(event).toMatchObject({
       type: 'department.created',
       aggregate_type: 'department',
@@ -87,7 +93,6 @@ describe('identity state changes write one event each', () => {
       actor: `staff:${adminId}`,
       actor_department: 'administration',
       request_id: id,
-      data: { code },
     });
 
     // A refused duplicate leaves no event.
@@ -120,14 +125,22 @@ describe('identity state changes write one event each', () => {
       },
     });
     expect(res.statusCode).toBe(201);
-    const event = await onlyEvent(id, [username, 'Wang Fang', password, '$argon', '$scrypt']);
+    const [stored] = await rows<{ password_hash: string }>(
+      sql`select password_hash from identity.staff where username = ${username}`,
+    );
+    const event = await onlyEvent(id, { department: code, roles: ['counter_clerk'] }, [
+      username,
+      'Wang Fang',
+      password,
+      stored?.password_hash as string,
+      'scrypt$',
+    ]);
     expect(event).toMatchObject({
       type: 'staff.created',
       aggregate_type: 'staff',
       aggregate_id: res.json().id,
       actor: `staff:${adminId}`,
       request_id: id,
-      data: { department: code, roles: ['counter_clerk'] },
     });
   });
 
@@ -148,13 +161,16 @@ describe('identity state changes write one event each', () => {
     });
     expect(res.statusCode).toBe(201);
     const secret = res.json().clientSecret as string;
-    const event = await onlyEvent(id, [secret]);
+    const event = await onlyEvent(
+      id,
+      { clientId, department: code, scopes: ['presentations:verify'] },
+      [secret],
+    );
     expect(event).toMatchObject({
       type: 'client.created',
       aggregate_id: clientId,
       actor: `staff:${adminId}`,
       request_id: id,
-      data: { clientId, department: code },
     });
   });
 
@@ -168,14 +184,13 @@ describe('identity state changes write one event each', () => {
       payload: { attributes: ['fullName', 'fullName', 'birthDate'] },
     });
     expect(res.statusCode).toBe(200);
-    const event = await onlyEvent(id);
+    const event = await onlyEvent(id, { department: code, attributes: ['fullName', 'birthDate'] });
     expect(event).toMatchObject({
       type: 'attribute_policy.changed',
       aggregate_type: 'attribute_policy',
       aggregate_id: code,
       actor: `staff:${adminId}`,
       request_id: id,
-      data: { department: code, attributes: ['fullName', 'birthDate'] },
     });
   });
 
@@ -201,14 +216,19 @@ describe('identity state changes write one event each', () => {
     const personal = [number, number.slice(-6), '李秀英', '1987-05-21', '13912345678'];
     const code = activation.code as string;
     const secrets = [...personal, code, code.replace(/-/g, '')];
-    expect(await onlyEvent(enrolId, secrets)).toMatchObject({
+    expect(
+      await onlyEvent(
+        enrolId,
+        { credentialId: credential.id, idDocumentType: 'resident_id_card' },
+        secrets,
+      ),
+    ).toMatchObject({
       type: 'resident.enrolled',
       aggregate_type: 'resident',
       aggregate_id: subjectId,
       actor: `staff:${clerkId}`,
       actor_department: clerk.department,
       request_id: enrolId,
-      data: { credentialId: credential.id, idDocumentType: 'resident_id_card' },
     });
 
     // The device helpers sign with the service's own test clock.
@@ -225,13 +245,13 @@ describe('identity state changes write one event each', () => {
     });
     expect(activated.statusCode).toBe(201);
     const { deviceId, keyId } = activated.json();
-    expect(await onlyEvent(activateId, secrets)).toMatchObject({
+    // A device event names the device, not its resident: the subject id stays out of the data.
+    expect(await onlyEvent(activateId, { keyId }, [...secrets, subjectId])).toMatchObject({
       type: 'device.activated',
       aggregate_type: 'device',
       aggregate_id: deviceId,
       actor: `resident:${subjectId}`,
       request_id: activateId,
-      data: { subjectId, keyId },
     });
     // The code is spent: a second activation is refused and writes nothing.
     const replayId = requestId();
@@ -257,12 +277,11 @@ describe('identity state changes write one event each', () => {
       });
     const revoked = await revoke(revokeId);
     expect(revoked.statusCode).toBe(200);
-    expect(await onlyEvent(revokeId, secrets)).toMatchObject({
+    expect(await onlyEvent(revokeId, { keyId }, [...secrets, subjectId])).toMatchObject({
       type: 'device.revoked',
       aggregate_id: deviceId,
       actor: `resident:${subjectId}`,
       request_id: revokeId,
-      data: { subjectId, keyId },
     });
     // Revoking it again answers the same and records nothing more.
     const againId = requestId();

@@ -82,7 +82,7 @@ export async function activateDevice({
       {
         aggregate: { type: 'device', id },
         type: 'device.activated',
-        data: { subjectId: code.subjectId, keyId },
+        data: { keyId },
       },
     );
     return {

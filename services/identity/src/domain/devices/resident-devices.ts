@@ -54,7 +54,7 @@ export async function revokeMyDevice({
     await recordChange(ctx, {
       aggregate: { type: 'device', id: row.id },
       type: 'device.revoked',
-      data: { subjectId: row.subjectId, keyId: row.keyId },
+      data: { keyId: row.keyId },
     });
     return row;
   });
