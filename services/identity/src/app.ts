@@ -106,7 +106,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
 
   rotateKeysByAge(app, keys);
 
-  departmentRoutes(app, { db: database.db });
+  departmentRoutes(app, ctx);
   adminRoutes(app, ctx);
   authRoutes(app, ctx);
   residentRoutes(app, ctx);

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { StaffRole } from '@tongban/auth';
-import { errors } from '@tongban/service-kit';
+import { errors, type RequestContext, withTransaction } from '@tongban/service-kit';
 import { count, eq } from 'drizzle-orm';
 import { randomToken, sha256 } from '../../crypto/secrets.js';
 import { attributePolicies, clients, departments, staff } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { Actor, IdentityContext } from '../context.js';
+import { recordChange } from '../events/record-change.js';
 import { CLIENT_SCOPES } from '../scopes.js';
 
 const isSystemAdmin = (actor: Actor) =>
@@ -17,7 +18,7 @@ const isAdminOf = (actor: Actor, department: string) =>
     actor.roles.includes('department_admin') &&
     actor.department === department);
 
-async function requireDepartment(ctx: IdentityContext, code: string): Promise<void> {
+async function requireDepartment(ctx: Pick<IdentityContext, 'db'>, code: string): Promise<void> {
   const [row] = await ctx.db
     .select({ code: departments.code })
     .from(departments)
@@ -31,37 +32,41 @@ async function requireDepartment(ctx: IdentityContext, code: string): Promise<vo
 
 export async function createDepartment({
   ctx,
-  actor,
   input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
+  ctx: RequestContext<Actor>;
   input: { code: string; name: { zh: string; en: string } };
 }) {
+  const { actor } = ctx;
   if (!isSystemAdmin(actor))
     throw errors.forbidden('Creating departments needs the system_admin role.');
-  const [row] = await ctx.db
-    .insert(departments)
-    .values({
-      code: input.code,
-      nameZh: input.name.zh,
-      nameEn: input.name.en,
-      createdAt: ctx.clock(),
-    })
-    .onConflictDoNothing()
-    .returning();
-  if (!row) throw problem('already_exists', `Department ${input.code} exists.`);
-  return row;
+  return withTransaction(ctx, async (ctx) => {
+    const [row] = await ctx.db
+      .insert(departments)
+      .values({
+        code: input.code,
+        nameZh: input.name.zh,
+        nameEn: input.name.en,
+        createdAt: ctx.clock(),
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) throw problem('already_exists', `Department ${input.code} exists.`);
+    await recordChange(ctx, {
+      aggregate: { type: 'department', id: row.code },
+      type: 'department.created',
+      data: { code: row.code },
+    });
+    return row;
+  });
 }
 
 /** System admins manage every department; a department admin manages their own staff only, never admins. */
 export async function createStaff({
   ctx,
-  actor,
   input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
+  ctx: RequestContext<Actor>;
   input: {
     username: string;
     displayName: string;
@@ -70,6 +75,7 @@ export async function createStaff({
     password: string;
   };
 }) {
+  const { actor } = ctx;
   if (!isAdminOf(actor, input.department))
     throw errors.forbidden('You cannot create staff in this department.');
   if (
@@ -79,20 +85,31 @@ export async function createStaff({
     throw errors.forbidden('Only a system administrator grants administrator roles.');
   }
   await requireDepartment(ctx, input.department);
-  const [row] = await ctx.db
-    .insert(staff)
-    .values({
-      id: randomUUID(),
-      username: input.username.toLowerCase(),
-      displayName: input.displayName,
-      departmentCode: input.department,
-      roles: [...new Set(input.roles)],
-      passwordHash: await hashPassword(input.password),
-      createdAt: ctx.clock(),
-    })
-    .onConflictDoNothing()
-    .returning();
-  if (!row) throw problem('already_exists', 'That username is taken.');
+  // Hashed before the transaction opens: the slow hash should not hold a connection.
+  const passwordHash = await hashPassword(input.password);
+  const row = await withTransaction(ctx, async (ctx) => {
+    const [row] = await ctx.db
+      .insert(staff)
+      .values({
+        id: randomUUID(),
+        username: input.username.toLowerCase(),
+        displayName: input.displayName,
+        departmentCode: input.department,
+        roles: [...new Set(input.roles)],
+        passwordHash,
+        createdAt: ctx.clock(),
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) throw problem('already_exists', 'That username is taken.');
+    // No username, name or password hash: only the id, the department and the roles granted.
+    await recordChange(ctx, {
+      aggregate: { type: 'staff', id: row.id },
+      type: 'staff.created',
+      data: { department: row.departmentCode, roles: row.roles },
+    });
+    return row;
+  });
   return {
     id: row.id,
     username: row.username,
@@ -105,13 +122,12 @@ export async function createStaff({
 /** Registers a department system; its secret is shown once and only its hash is stored. */
 export async function createClient({
   ctx,
-  actor,
   input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
+  ctx: RequestContext<Actor>;
   input: { clientId: string; name: string; department: string; scopes: string[] };
 }) {
+  const { actor } = ctx;
   if (!isAdminOf(actor, input.department))
     throw errors.forbidden('You cannot register clients for this department.');
   const unknown = input.scopes.filter((s) => !(CLIENT_SCOPES as readonly string[]).includes(s));
@@ -122,19 +138,28 @@ export async function createClient({
   }
   await requireDepartment(ctx, input.department);
   const secret = randomToken(32);
-  const [row] = await ctx.db
-    .insert(clients)
-    .values({
-      clientId: input.clientId,
-      name: input.name,
-      departmentCode: input.department,
-      secretHash: sha256(secret),
-      scopes: [...new Set(input.scopes)],
-      createdAt: ctx.clock(),
-    })
-    .onConflictDoNothing()
-    .returning();
-  if (!row) throw problem('already_exists', 'That client id is taken.');
+  const row = await withTransaction(ctx, async (ctx) => {
+    const [row] = await ctx.db
+      .insert(clients)
+      .values({
+        clientId: input.clientId,
+        name: input.name,
+        departmentCode: input.department,
+        secretHash: sha256(secret),
+        scopes: [...new Set(input.scopes)],
+        createdAt: ctx.clock(),
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) throw problem('already_exists', 'That client id is taken.');
+    // Never the secret or its hash.
+    await recordChange(ctx, {
+      aggregate: { type: 'client', id: row.clientId },
+      type: 'client.created',
+      data: { clientId: row.clientId, department: row.departmentCode, scopes: row.scopes },
+    });
+    return row;
+  });
   return {
     clientId: row.clientId,
     name: row.name,
@@ -146,21 +171,26 @@ export async function createClient({
 
 export async function setAttributePolicy({
   ctx,
-  actor,
   input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
+  ctx: RequestContext<Actor>;
   input: { department: string; attributes: string[] };
 }) {
-  if (!isSystemAdmin(actor))
+  if (!isSystemAdmin(ctx.actor))
     throw errors.forbidden('Attribute policies are set by a system administrator.');
   await requireDepartment(ctx, input.department);
   const attributes = [...new Set(input.attributes)];
-  await ctx.db
-    .insert(attributePolicies)
-    .values({ departmentCode: input.department, attributes })
-    .onConflictDoUpdate({ target: attributePolicies.departmentCode, set: { attributes } });
+  await withTransaction(ctx, async (ctx) => {
+    await ctx.db
+      .insert(attributePolicies)
+      .values({ departmentCode: input.department, attributes })
+      .onConflictDoUpdate({ target: attributePolicies.departmentCode, set: { attributes } });
+    await recordChange(ctx, {
+      aggregate: { type: 'attribute_policy', id: input.department },
+      type: 'attribute_policy.changed',
+      data: { department: input.department, attributes },
+    });
+  });
   return { department: input.department, attributes };
 }
 

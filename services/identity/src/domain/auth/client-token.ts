@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { RequestContext } from '@tongban/service-kit';
 import { eq } from 'drizzle-orm';
 import { sha256 } from '../../crypto/secrets.js';
 import { clients } from '../../db/schema.js';
 import { type IdentityErrorCode, problem } from '../../errors.js';
-import type { IdentityContext } from '../context.js';
+import type { Actor, IdentityContext } from '../context.js';
 import { issueAccessToken } from './issue-access-token.js';
 
 export interface ClientTokenInput {
@@ -30,7 +31,7 @@ export async function clientToken({
   ctx,
   input,
 }: {
-  ctx: IdentityContext;
+  ctx: RequestContext<Actor | undefined> & Pick<IdentityContext, 'keys' | 'config'>;
   input: ClientTokenInput;
 }) {
   if (input.grantType !== 'client_credentials') {

@@ -1,7 +1,7 @@
-import { errors } from '@tongban/service-kit';
+import { errors, type RequestContext } from '@tongban/service-kit';
 import { and, eq, isNull } from 'drizzle-orm';
 import { devices } from '../../db/schema.js';
-import type { IdentityContext } from '../context.js';
+import type { Actor, IdentityContext } from '../context.js';
 import { type ProofRequest, verifyRequestProof } from './device-proof.js';
 import { issueAccessToken } from './issue-access-token.js';
 
@@ -9,7 +9,13 @@ import { issueAccessToken } from './issue-access-token.js';
  * A resident signs in by proving possession of an activated device key; the access token is
  * bound to that key (cnf.jkt), so a copied token is useless without the device.
  */
-export async function deviceToken({ ctx, input }: { ctx: IdentityContext; input: ProofRequest }) {
+export async function deviceToken({
+  ctx,
+  input,
+}: {
+  ctx: RequestContext<Actor | undefined> & Pick<IdentityContext, 'keys' | 'config'>;
+  input: ProofRequest;
+}) {
   const now = ctx.clock();
   const proof = await verifyRequestProof(ctx, input, now);
   const [device] = await ctx.db

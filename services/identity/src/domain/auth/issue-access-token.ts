@@ -13,7 +13,7 @@ export interface IssuedAccessToken {
 }
 
 export async function issueAccessToken(
-  ctx: IdentityContext,
+  ctx: Pick<IdentityContext, 'clock' | 'keys' | 'config'>,
   claims: AccessTokenSubjectClaims,
 ): Promise<IssuedAccessToken> {
   const { kid, privateKey } = await ctx.keys.signingKey();

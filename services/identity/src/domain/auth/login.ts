@@ -1,10 +1,10 @@
 import type { StaffRole } from '@tongban/auth';
-import { errors } from '@tongban/service-kit';
+import { errors, type RequestContext } from '@tongban/service-kit';
 import { eq } from 'drizzle-orm';
 import { clearFailures, lockedUntil, recordFailure } from '../../db/queries/login-failures.js';
 import { staff } from '../../db/schema.js';
 import { problem } from '../../errors.js';
-import type { IdentityContext } from '../context.js';
+import type { Actor, IdentityContext } from '../context.js';
 import { scopesForRoles } from '../scopes.js';
 import { issueAccessToken } from './issue-access-token.js';
 import { verifyPassword } from './passwords.js';
@@ -26,7 +26,13 @@ export interface LoginInput {
  * account is checked against a dummy hash), and failures are throttled per account and per
  * address across all replicas.
  */
-export async function login({ ctx, input }: { ctx: IdentityContext; input: LoginInput }) {
+export async function login({
+  ctx,
+  input,
+}: {
+  ctx: RequestContext<Actor | undefined> & Pick<IdentityContext, 'keys' | 'config'>;
+  input: LoginInput;
+}) {
   const now = ctx.clock();
   const username = input.username.trim().toLowerCase();
   const accountKey = `account:${username}`;

@@ -1,11 +1,17 @@
-import type { Db } from '@tongban/db';
-import { decodeCursor, type ListQuery, page } from '@tongban/service-kit';
+import { decodeCursor, type ListQuery, page, type RequestContext } from '@tongban/service-kit';
 import {
   type DepartmentRow,
   listDepartments as selectDepartments,
 } from '../../db/queries/departments.js';
+import type { Actor } from '../context.js';
 
-export async function listDepartments({ ctx, input }: { ctx: { db: Db }; input: ListQuery }) {
+export async function listDepartments({
+  ctx,
+  input,
+}: {
+  ctx: RequestContext<Actor | undefined>;
+  input: ListQuery;
+}) {
   const after = decodeCursor(input.cursor, 1)?.[0];
   const rows = await selectDepartments(ctx.db, {
     after: typeof after === 'string' ? after : undefined,

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { type RequestContext, withTransaction } from '@tongban/service-kit';
 import { deviceKeyId } from '@tongban/tokens';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { sha256 } from '../../crypto/secrets.js';
 import { activationCodes, credentials, devices } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { type ProofRequest, verifyRequestProof } from '../auth/device-proof.js';
-import type { IdentityContext } from '../context.js';
+import type { Actor, IdentityContext } from '../context.js';
+import { recordChange } from '../events/record-change.js';
 import { normaliseActivationCode } from '../residents/enrol-resident.js';
 
 /**
@@ -17,14 +19,15 @@ export async function activateDevice({
   ctx,
   input,
 }: {
-  ctx: IdentityContext;
+  ctx: RequestContext<Actor | undefined> & Pick<IdentityContext, 'config'>;
   input: { activationCode: string; label: string | undefined; request: ProofRequest };
 }) {
   const now = ctx.clock();
   const proof = await verifyRequestProof(ctx, input.request, now);
   const keyId = await deviceKeyId(proof.jwk);
   const codeHash = sha256(normaliseActivationCode(input.activationCode));
-  return ctx.db.transaction(async (tx) => {
+  return withTransaction(ctx, async (ctx) => {
+    const tx = ctx.db;
     const [code] = await tx
       .update(activationCodes)
       .set({ usedAt: now })
@@ -73,6 +76,15 @@ export async function activateDevice({
       .from(credentials)
       .where(eq(credentials.subjectId, code.subjectId))
       .limit(1);
+    // The code proved who is activating: the resident, by their pseudonymous subject id.
+    await recordChange(
+      { ...ctx, actor: { kind: 'resident', subject: code.subjectId } },
+      {
+        aggregate: { type: 'device', id },
+        type: 'device.activated',
+        data: { keyId },
+      },
+    );
     return {
       deviceId: id,
       subjectId: code.subjectId,

@@ -1,7 +1,8 @@
-import { errors } from '@tongban/service-kit';
+import { errors, type RequestContext, withTransaction } from '@tongban/service-kit';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { devices } from '../../db/schema.js';
-import type { Actor, IdentityContext } from '../context.js';
+import type { Actor } from '../context.js';
+import { recordChange } from '../events/record-change.js';
 
 type DeviceRow = typeof devices.$inferSelect;
 
@@ -16,7 +17,8 @@ export function toDevice(row: DeviceRow) {
   };
 }
 
-export async function listMyDevices({ ctx, actor }: { ctx: IdentityContext; actor: Actor }) {
+export async function listMyDevices({ ctx }: { ctx: RequestContext<Actor>; input?: undefined }) {
+  const { actor } = ctx;
   const rows = await ctx.db
     .select()
     .from(devices)
@@ -28,25 +30,35 @@ export async function listMyDevices({ ctx, actor }: { ctx: IdentityContext; acto
 /** A resident revokes one of their own devices (lost phone); its tokens and QR stop working. */
 export async function revokeMyDevice({
   ctx,
-  actor,
-  deviceId,
+  input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
-  deviceId: string;
+  ctx: RequestContext<Actor>;
+  input: { deviceId: string };
 }) {
-  const [row] = await ctx.db
-    .update(devices)
-    .set({ revokedAt: ctx.clock() })
-    .where(
-      and(
-        eq(devices.id, deviceId),
-        eq(devices.subjectId, actor.subject),
-        isNull(devices.revokedAt),
-      ),
-    )
-    .returning();
-  if (row) return toDevice(row);
+  const { actor } = ctx;
+  const { deviceId } = input;
+  // The conditional update decides: only the call that revokes writes the event.
+  const revoked = await withTransaction(ctx, async (ctx) => {
+    const [row] = await ctx.db
+      .update(devices)
+      .set({ revokedAt: ctx.clock() })
+      .where(
+        and(
+          eq(devices.id, deviceId),
+          eq(devices.subjectId, actor.subject),
+          isNull(devices.revokedAt),
+        ),
+      )
+      .returning();
+    if (!row) return undefined;
+    await recordChange(ctx, {
+      aggregate: { type: 'device', id: row.id },
+      type: 'device.revoked',
+      data: { keyId: row.keyId },
+    });
+    return row;
+  });
+  if (revoked) return toDevice(revoked);
   // Same answer for "not yours" and "does not exist": no probing of other residents' devices.
   const [mine] = await ctx.db
     .select()

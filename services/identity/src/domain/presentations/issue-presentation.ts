@@ -1,4 +1,4 @@
-import { errors } from '@tongban/service-kit';
+import { errors, type RequestContext } from '@tongban/service-kit';
 import { issuePresentationToken } from '@tongban/tokens';
 import { and, eq, isNull } from 'drizzle-orm';
 import { credentials, devices } from '../../db/schema.js';
@@ -14,13 +14,12 @@ import { credentialRefusal } from './refusals.js';
  */
 export async function issuePresentation({
   ctx,
-  actor,
   input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
+  ctx: RequestContext<Actor> & Pick<IdentityContext, 'keys' | 'config'>;
   input: { request: ProofRequest; accessToken: string; subjectId?: string };
 }) {
+  const { actor } = ctx;
   if (actor.kind !== 'resident') throw errors.forbidden('Only residents obtain presentations.');
   if (input.subjectId !== undefined && input.subjectId !== actor.subject) {
     throw errors.forbidden('A presentation can only be issued for yourself.');

@@ -1,4 +1,4 @@
-import { errors } from '@tongban/service-kit';
+import { errors, type RequestContext } from '@tongban/service-kit';
 import { isTokenError, type TokenErrorCode, verifyPresentationToken } from '@tongban/tokens';
 import { type IdentityErrorCode, problem } from '../../errors.js';
 import type { Actor, IdentityContext } from '../context.js';
@@ -48,13 +48,12 @@ const DETAIL: Partial<Record<TokenErrorCode, string>> = {
  */
 export async function verifyPresentation({
   ctx,
-  actor,
   input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
+  ctx: RequestContext<Actor> & Pick<IdentityContext, 'keys' | 'config' | 'verifications'>;
   input: { token: string; counter?: string | undefined };
 }) {
+  const { actor } = ctx;
   const allowed =
     (actor.kind === 'staff' && actor.roles.includes('counter_clerk')) ||
     (actor.kind === 'client' && actor.scopes.has('presentations:verify'));

@@ -1,11 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { seal } from '@tongban/keys';
-import { errors } from '@tongban/service-kit';
+import { errors, type RequestContext, withTransaction } from '@tongban/service-kit';
 import { STATUS_LIST_CAPACITY } from '@tongban/tokens';
 import { keyedHash, randomToken, sha256 } from '../../crypto/secrets.js';
 import { activationCodes, credentials, residents } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Actor, IdentityContext } from '../context.js';
+import { recordChange } from '../events/record-change.js';
 import { renderQr } from '../qr.js';
 import { type IdDocumentType, maskDocumentNumber, normaliseDocumentNumber } from './id-document.js';
 
@@ -25,13 +26,12 @@ export interface EnrolInput {
  */
 export async function enrolResident({
   ctx,
-  actor,
   input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
+  ctx: RequestContext<Actor> & Pick<IdentityContext, 'secrets'>;
   input: EnrolInput;
 }) {
+  const { actor } = ctx;
   const now = ctx.clock();
   const number = normaliseDocumentNumber(input.idDocument.type, input.idDocument.number);
   const lookup = keyedHash(ctx.secrets.idLookupKey, `${input.idDocument.type}:${number}`);
@@ -42,7 +42,8 @@ export async function enrolResident({
   const expiresAt = new Date(now.getTime() + ACTIVATION_TTL_MS);
 
   let statusIndex = 0;
-  await ctx.db.transaction(async (tx) => {
+  await withTransaction(ctx, async (ctx) => {
+    const tx = ctx.db;
     const inserted = await tx
       .insert(residents)
       .values({
@@ -81,6 +82,12 @@ export async function enrolResident({
       expiresAt,
       createdBy: actor.subject,
       createdAt: now,
+    });
+    // Ids and codes only: the name, birth date, phone, ID number and activation code stay here.
+    await recordChange(ctx, {
+      aggregate: { type: 'resident', id: subjectId },
+      type: 'resident.enrolled',
+      data: { credentialId, idDocumentType: input.idDocument.type },
     });
   });
 

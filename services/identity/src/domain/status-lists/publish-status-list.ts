@@ -1,4 +1,4 @@
-import { errors } from '@tongban/service-kit';
+import { errors, type RequestContext } from '@tongban/service-kit';
 import {
   encodeStatusList,
   issueStatusListToken,
@@ -8,7 +8,7 @@ import {
 } from '@tongban/tokens';
 import { and, gte, lt, ne } from 'drizzle-orm';
 import { credentials } from '../../db/schema.js';
-import type { IdentityContext } from '../context.js';
+import type { Actor, IdentityContext } from '../context.js';
 
 /** Verifiers may cache a list this long (Token Status List `ttl`); online checks read the database. */
 export const STATUS_LIST_TTL_SECONDS = 300;
@@ -16,6 +16,21 @@ export const STATUS_LIST_TTL_SECONDS = 300;
 export const STATUS_LIST_LIFETIME_SECONDS = 24 * 3600;
 /** Lists a deployment can address: 16 × 2^20 credentials. */
 export const MAX_STATUS_LISTS = 16;
+
+/** The signed list n as served: from this replica's short cache, built when it is stale. */
+export async function getStatusList({
+  ctx,
+  input,
+}: {
+  ctx: RequestContext<Actor | undefined> & Pick<IdentityContext, 'keys' | 'config' | 'statusLists'>;
+  input: { listNumber: number };
+}): Promise<string> {
+  const { listNumber } = input;
+  return ctx.statusLists.get(
+    listNumber,
+    async () => (await publishStatusList({ ctx, listNumber })).token,
+  );
+}
 
 /**
  * Builds and signs list n from the credentials whose index falls in it. Only non-valid rows are
@@ -25,7 +40,7 @@ export async function publishStatusList({
   ctx,
   listNumber,
 }: {
-  ctx: IdentityContext;
+  ctx: Pick<IdentityContext, 'db' | 'clock' | 'keys' | 'config'>;
   listNumber: number;
 }) {
   if (!Number.isInteger(listNumber) || listNumber < 0 || listNumber >= MAX_STATUS_LISTS) {

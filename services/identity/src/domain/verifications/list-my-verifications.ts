@@ -1,18 +1,23 @@
-import { decodeCursor, errors, type ListQuery, page } from '@tongban/service-kit';
+import {
+  decodeCursor,
+  errors,
+  type ListQuery,
+  page,
+  type RequestContext,
+} from '@tongban/service-kit';
 import { and, desc, eq, lt, or } from 'drizzle-orm';
 import { departments, verifications } from '../../db/schema.js';
-import type { Actor, IdentityContext } from '../context.js';
+import type { Actor } from '../context.js';
 
 /** The resident's own record of who checked their identity, when and where. */
 export async function listMyVerifications({
   ctx,
-  actor,
   input,
 }: {
-  ctx: IdentityContext;
-  actor: Actor;
+  ctx: RequestContext<Actor>;
   input: ListQuery;
 }) {
+  const { actor } = ctx;
   if (actor.kind !== 'resident') throw errors.forbidden();
   const cursor = decodeCursor(input.cursor, 2);
   const after =

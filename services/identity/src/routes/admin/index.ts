@@ -1,4 +1,4 @@
-import { requireActor, STAFF_ROLES } from '@tongban/auth';
+import { STAFF_ROLES } from '@tongban/auth';
 import type { ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import {
@@ -11,6 +11,7 @@ import type { IdentityContext } from '../../domain/context.js';
 import { toDepartment } from '../../domain/departments/list-departments.js';
 import { ATTRIBUTES } from '../../domain/presentations/verify-presentation.js';
 import { CLIENT_SCOPES } from '../../domain/scopes.js';
+import { requestContext } from '../context.js';
 import { Department } from '../departments/schemas.js';
 
 const staffOnly = { auth: { kinds: ['staff'] as const } };
@@ -45,8 +46,7 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
     },
     async (request, reply) => {
       const row = await createDepartment({
-        ctx,
-        actor: requireActor(request),
+        ctx: requestContext(request, ctx),
         input: request.body,
       });
       return reply.code(201).send(toDepartment(row));
@@ -73,8 +73,7 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
     },
     (request) =>
       setAttributePolicy({
-        ctx,
-        actor: requireActor(request),
+        ctx: requestContext(request, ctx),
         input: { department: request.params.code, attributes: request.body.attributes },
       }),
   );
@@ -114,7 +113,7 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
     async (request, reply) =>
       reply
         .code(201)
-        .send(await createStaff({ ctx, actor: requireActor(request), input: request.body })),
+        .send(await createStaff({ ctx: requestContext(request, ctx), input: request.body })),
   );
 
   app.post(
@@ -152,7 +151,7 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
       reply.header('cache-control', 'no-store');
       return reply
         .code(201)
-        .send(await createClient({ ctx, actor: requireActor(request), input: request.body }));
+        .send(await createClient({ ctx: requestContext(request, ctx), input: request.body }));
     },
   );
 }

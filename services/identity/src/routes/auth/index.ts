@@ -5,6 +5,7 @@ import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import { deviceToken } from '../../domain/auth/device-token.js';
 import { login } from '../../domain/auth/login.js';
 import type { IdentityContext } from '../../domain/context.js';
+import { requestContext } from '../context.js';
 
 const TokenResponse = Type.Object({
   accessToken: Type.String(),
@@ -45,7 +46,10 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return login({ ctx, input: { ...request.body, address: request.ip } });
+      return login({
+        ctx: requestContext(request, ctx, { anonymous: true }),
+        input: { ...request.body, address: request.ip },
+      });
     },
   );
 
@@ -84,7 +88,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
       reply.header('cache-control', 'no-store');
       const basic = parseBasic(request.headers.authorization);
       return clientToken({
-        ctx,
+        ctx: requestContext(request, ctx, { anonymous: true }),
         input: {
           grantType: request.body.grant_type,
           clientId: basic?.id ?? request.body.client_id,
@@ -117,7 +121,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return deviceToken({
-        ctx,
+        ctx: requestContext(request, ctx, { anonymous: true }),
         input: proofRequestOf(request),
       });
     },

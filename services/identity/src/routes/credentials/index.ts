@@ -1,4 +1,3 @@
-import { requireActor } from '@tongban/auth';
 import { etagOf, parseIfMatch, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import type { IdentityContext } from '../../domain/context.js';
@@ -8,6 +7,7 @@ import {
   type StatusAction,
   toCredential,
 } from '../../domain/credentials/change-status.js';
+import { requestContext } from '../context.js';
 
 const Credential = Type.Object({
   id: Type.String(),
@@ -37,7 +37,7 @@ export function credentialRoutes(app: ServiceInstance, ctx: IdentityContext) {
     },
     async (request, reply) => {
       const row = await getCredential({
-        ctx: { db: ctx.db, actor: requireActor(request), requestId: request.id, clock: ctx.clock },
+        ctx: requestContext(request, ctx),
         input: { id: request.params.id },
       });
       return reply.header('etag', etagOf(row)).send(toCredential(row));
@@ -72,13 +72,7 @@ export function credentialRoutes(app: ServiceInstance, ctx: IdentityContext) {
       },
       async (request, reply) => {
         const row = await changeCredentialStatus({
-          ctx: {
-            db: ctx.db,
-            actor: requireActor(request),
-            requestId: request.id,
-            clock: ctx.clock,
-            statusLists: ctx.statusLists,
-          },
+          ctx: requestContext(request, ctx),
           input: {
             id: request.params.id,
             action,

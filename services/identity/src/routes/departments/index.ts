@@ -1,9 +1,10 @@
-import type { Db } from '@tongban/db';
 import { ListQuery, type ServiceInstance } from '@tongban/service-kit';
+import type { IdentityContext } from '../../domain/context.js';
 import { listDepartments } from '../../domain/departments/list-departments.js';
+import { requestContext } from '../context.js';
 import { DepartmentList } from './schemas.js';
 
-export function departmentRoutes(app: ServiceInstance, { db }: { db: Db }) {
+export function departmentRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.get(
     '/v1/departments',
     {
@@ -16,6 +17,10 @@ export function departmentRoutes(app: ServiceInstance, { db }: { db: Db }) {
         response: { 200: DepartmentList },
       },
     },
-    (request) => listDepartments({ ctx: { db }, input: request.query }),
+    (request) =>
+      listDepartments({
+        ctx: requestContext(request, ctx, { anonymous: true }),
+        input: request.query,
+      }),
   );
 }

@@ -1,10 +1,10 @@
-import { requireActor } from '@tongban/auth';
 import type { ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { activateDevice } from '../../domain/devices/activate-device.js';
 import { listMyDevices, revokeMyDevice } from '../../domain/devices/resident-devices.js';
+import { requestContext } from '../context.js';
 
 const Device = Type.Object({
   id: Type.String(),
@@ -57,7 +57,7 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
     async (request, reply) =>
       reply.code(201).send(
         await activateDevice({
-          ctx,
+          ctx: requestContext(request, ctx, { anonymous: true }),
           input: {
             activationCode: request.body.activationCode,
             label: request.body.label,
@@ -78,7 +78,7 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
         response: { 200: Type.Object({ items: Type.Array(Device), nextCursor: Type.Null() }) },
       },
     },
-    (request) => listMyDevices({ ctx, actor: requireActor(request) }),
+    (request) => listMyDevices({ ctx: requestContext(request, ctx) }),
   );
 
   app.post(
@@ -94,6 +94,9 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
       },
     },
     (request) =>
-      revokeMyDevice({ ctx, actor: requireActor(request), deviceId: request.params.deviceId }),
+      revokeMyDevice({
+        ctx: requestContext(request, ctx),
+        input: { deviceId: request.params.deviceId },
+      }),
   );
 }

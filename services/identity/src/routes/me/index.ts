@@ -1,8 +1,8 @@
-import { requireActor } from '@tongban/auth';
 import { ListQuery, listOf, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import type { IdentityContext } from '../../domain/context.js';
 import { listMyVerifications } from '../../domain/verifications/list-my-verifications.js';
+import { requestContext } from '../context.js';
 
 const Verification = Type.Object({
   id: Type.String(),
@@ -30,6 +30,6 @@ export function meRoutes(app: ServiceInstance, ctx: IdentityContext) {
         response: { 200: listOf(Verification) },
       },
     },
-    (request) => listMyVerifications({ ctx, actor: requireActor(request), input: request.query }),
+    (request) => listMyVerifications({ ctx: requestContext(request, ctx), input: request.query }),
   );
 }

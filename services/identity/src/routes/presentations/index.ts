@@ -1,11 +1,11 @@
-import { requireActor } from '@tongban/auth';
-import { errors, type ServiceInstance } from '@tongban/service-kit';
+import type { ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { issuePresentation } from '../../domain/presentations/issue-presentation.js';
+import { presentationQr } from '../../domain/presentations/presentation-qr.js';
 import { ATTRIBUTES, verifyPresentation } from '../../domain/presentations/verify-presentation.js';
-import { renderQr } from '../../domain/qr.js';
+import { requestContext } from '../context.js';
 
 const Token = Type.String({ minLength: 1, maxLength: 4096 });
 
@@ -50,8 +50,7 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
     async (request, reply) => {
       const accessToken = (request.headers.authorization ?? '').replace(/^\S+\s+/, '');
       const result = await issuePresentation({
-        ctx,
-        actor: requireActor(request),
+        ctx: requestContext(request, ctx),
         input: {
           request: proofRequestOf(request),
           accessToken,
@@ -105,7 +104,7 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return verifyPresentation({ ctx, actor: requireActor(request), input: request.body });
+      return verifyPresentation({ ctx: requestContext(request, ctx), input: request.body });
     },
   );
 
@@ -123,13 +122,10 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
         },
       },
       async (request, reply) => {
-        // Only something shaped like a compact JWS is rendered: this is not a general QR service.
-        if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(request.params.token)) {
-          throw errors.validationFailed('Not a presentation token.', {
-            errors: [{ field: 'params.token', message: 'is not a compact JWS' }],
-          });
-        }
-        const image = await renderQr(request.params.token, format);
+        const image = await presentationQr({
+          ctx: requestContext(request, ctx, { anonymous: true }),
+          input: { token: request.params.token, format },
+        });
         return reply
           .header('cache-control', 'no-store')
           .type(format === 'svg' ? 'image/svg+xml' : 'image/png')

@@ -1,4 +1,3 @@
-import { requireActor } from '@tongban/auth';
 import { open, seal } from '@tongban/keys';
 import {
   IdempotencyKeyHeaders,
@@ -12,6 +11,7 @@ import { idempotencyKeys } from '../../db/schema.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { enrolResident } from '../../domain/residents/enrol-resident.js';
 import { ID_DOCUMENT_TYPES } from '../../domain/residents/id-document.js';
+import { requestContext } from '../context.js';
 
 export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
@@ -64,7 +64,7 @@ export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      const actor = requireActor(request);
+      const { actor } = requestContext(request, ctx);
       const scope = `${actor.kind}:${actor.subject}`;
       const key = idempotencyKeyFrom(request);
       // A counter's retry after a dropped connection gets the same resident and activation code
@@ -82,8 +82,7 @@ export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
         now: ctx.clock(),
         run: async (tx) => {
           const enrolled = await enrolResident({
-            ctx: { ...ctx, db: tx },
-            actor,
+            ctx: requestContext(request, ctx, { db: tx }),
             input: request.body,
           });
           return {

@@ -1,7 +1,8 @@
 import type { ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import type { IdentityContext } from '../../domain/context.js';
-import { publishStatusList } from '../../domain/status-lists/publish-status-list.js';
+import { getStatusList } from '../../domain/status-lists/publish-status-list.js';
+import { requestContext } from '../context.js';
 
 export function statusListRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.get(
@@ -16,11 +17,10 @@ export function statusListRoutes(app: ServiceInstance, ctx: IdentityContext) {
       },
     },
     async (request, reply) => {
-      const listNumber = request.params.id;
-      const token = await ctx.statusLists.get(
-        listNumber,
-        async () => (await publishStatusList({ ctx, listNumber })).token,
-      );
+      const token = await getStatusList({
+        ctx: requestContext(request, ctx, { anonymous: true }),
+        input: { listNumber: request.params.id },
+      });
       // Short public caching: offline counters refresh within minutes, online checks never wait on it.
       return reply
         .header('cache-control', 'public, max-age=60')

@@ -1,11 +1,17 @@
-import type { Db } from '@tongban/db';
-import { decodeCursor, type ListQuery, page } from '@tongban/service-kit';
+import type { Actor } from '@tongban/auth';
+import { decodeCursor, type ListQuery, page, type RequestContext } from '@tongban/service-kit';
 import {
   type RecordTypeRow,
   listRecordTypes as selectRecordTypes,
 } from '../../db/queries/record-types.js';
 
-export async function listRecordTypes({ ctx, input }: { ctx: { db: Db }; input: ListQuery }) {
+export async function listRecordTypes({
+  ctx,
+  input,
+}: {
+  ctx: RequestContext<Actor | undefined>;
+  input: ListQuery;
+}) {
   const after = decodeCursor(input.cursor, 1)?.[0];
   const rows = await selectRecordTypes(ctx.db, {
     after: typeof after === 'string' ? after : undefined,

@@ -1,5 +1,3 @@
-import { requireActor } from '@tongban/auth';
-import type { Db } from '@tongban/db';
 import {
   IdempotencyKeyHeaders,
   idempotencyKeyFrom,
@@ -12,9 +10,10 @@ import { Type } from 'typebox';
 import { idempotencyKeys } from '../../db/schema.js';
 import { createRecordType } from '../../domain/record-types/create-record-type.js';
 import { listRecordTypes } from '../../domain/record-types/list-record-types.js';
+import { type RecordsDeps, requestContext } from '../context.js';
 import { RecordType, RecordTypeList } from './schemas.js';
 
-export function recordTypeRoutes(app: ServiceInstance, ctx: { db: Db; clock: () => Date }) {
+export function recordTypeRoutes(app: ServiceInstance, ctx: RecordsDeps) {
   app.get(
     '/v1/record-types',
     {
@@ -27,7 +26,11 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: { db: Db; clock: () 
         response: { 200: RecordTypeList },
       },
     },
-    (request) => listRecordTypes({ ctx, input: request.query }),
+    (request) =>
+      listRecordTypes({
+        ctx: requestContext(request, ctx, { anonymous: true }),
+        input: request.query,
+      }),
   );
 
   app.post(
@@ -63,7 +66,7 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: { db: Db; clock: () 
       },
     },
     async (request, reply) => {
-      const actor = requireActor(request);
+      const { actor } = requestContext(request, ctx);
       const result = await runIdempotent({
         db: ctx.db,
         table: idempotencyKeys,
@@ -76,7 +79,7 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: { db: Db; clock: () 
         run: async (tx) => ({
           status: 201,
           body: await createRecordType({
-            ctx: { db: tx, actor, requestId: request.id, clock: ctx.clock },
+            ctx: requestContext(request, ctx, { db: tx }),
             input: request.body,
           }),
         }),
