@@ -67,6 +67,24 @@ export function registerWebhooks(
     idempotencyKeys: settings.idempotencyKeys,
     webhooks: { tables, recordChange: settings.recordChange, sealKey, urlPolicy },
   });
+  // The backlog is the database's, so every replica reports it, delivering or not.
+  app.prometheus.gauge({
+    name: 'tongban_outbox_pending_events',
+    help: 'Events written to the outbox and not yet handed to webhook deliveries.',
+    collect: async () => (await outboxBacklog({ db, outbox: tables.outbox, now: clock() })).pending,
+  });
+  app.prometheus.gauge({
+    name: 'tongban_outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest outbox event not yet dispatched (0 when none).',
+    collect: async () =>
+      (await outboxBacklog({ db, outbox: tables.outbox, now: clock() })).oldestAgeSeconds,
+  });
+  app.prometheus.gauge({
+    name: 'tongban_webhook_deliveries',
+    help: 'Webhook deliveries by state (pending deliveries are the backlog; dead ones gave up).',
+    labelNames: ['state'],
+    collect: () => deliveryCounts({ db, deliveries: tables.deliveries }),
+  });
   if (settings.worker === false) return undefined;
   const options = settings.worker ?? {};
   const intervalMs = options.intervalMs ?? 1000;
@@ -91,23 +109,6 @@ export function registerWebhooks(
     intervalMs,
     jitter: 0.2,
     run: () => worker.runOnce(),
-  });
-  app.prometheus.gauge({
-    name: 'tongban_outbox_pending_events',
-    help: 'Events written to the outbox and not yet handed to webhook deliveries.',
-    collect: async () => (await outboxBacklog({ db, outbox: tables.outbox, now: clock() })).pending,
-  });
-  app.prometheus.gauge({
-    name: 'tongban_outbox_oldest_pending_age_seconds',
-    help: 'Age of the oldest outbox event not yet dispatched (0 when none).',
-    collect: async () =>
-      (await outboxBacklog({ db, outbox: tables.outbox, now: clock() })).oldestAgeSeconds,
-  });
-  app.prometheus.gauge({
-    name: 'tongban_webhook_deliveries',
-    help: 'Webhook deliveries by state (pending deliveries are the backlog; dead ones gave up).',
-    labelNames: ['state'],
-    collect: () => deliveryCounts({ db, deliveries: tables.deliveries }),
   });
   return worker;
 }

@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKeys } from '../src/db/schema.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { testIssuer } from './helpers/tokens.js';
 
 // This file uses real time throughout: the service's clock is the system clock.
 describe('GET /metrics (records)', () => {
@@ -38,6 +39,18 @@ describe('GET /metrics (records)', () => {
       }),
     );
     expect(metrics.get('tongban_db_pool_connections')?.metrics).toHaveLength(1);
+    // The POST above was refused, so nothing waits in the outbox.
+    expect(metrics.get('tongban_outbox_pending_events')?.metrics[0]?.value).toBe('0');
+    expect(metrics.get('tongban_outbox_oldest_pending_age_seconds')?.metrics[0]?.value).toBe('0');
+    expect(
+      metrics
+        .get('tongban_webhook_deliveries')
+        ?.metrics.map((m) => m.labels.state)
+        .sort(),
+    ).toEqual(['dead', 'delivered', 'pending']);
+    expect(
+      Number(metrics.get('tongban_signing_key_age_seconds')?.metrics[0]?.value),
+    ).toBeGreaterThanOrEqual(0);
     expect(
       metrics.get('tongban_job_runs_total')?.metrics.map((m) => [m.labels.job, m.labels.outcome]),
     ).toEqual(
@@ -46,6 +59,40 @@ describe('GET /metrics (records)', () => {
         ['idempotency-key-sweep', 'failure'],
       ]),
     );
+  });
+});
+
+describe('outbox backlog in /metrics (records)', () => {
+  let t: TestApp;
+  let departmentAdmin: string;
+
+  beforeAll(async () => {
+    const issuer = await testIssuer(() => new Date());
+    // No delivery passes in this app: what the change writes to the outbox stays pending.
+    t = await startTestApp({}, { keyResolver: issuer.keyResolver });
+    departmentAdmin = await issuer.staff('health', ['department_admin']);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('counts an undispatched event and reports its age', async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/record-types',
+      headers: { authorization: `Bearer ${departmentAdmin}` },
+      payload: {
+        code: 'metrics_probe',
+        name: { zh: '指标', en: 'Metrics probe' },
+        fieldSchema: { type: 'object', properties: { a: { type: 'string' } } },
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const metrics = parsePrometheus((await t.app.inject({ method: 'GET', url: '/metrics' })).body);
+    expect(metrics.get('tongban_outbox_pending_events')?.metrics[0]?.value).toBe('1');
+    expect(
+      Number(metrics.get('tongban_outbox_oldest_pending_age_seconds')?.metrics[0]?.value),
+    ).toBeGreaterThanOrEqual(0);
   });
 });
 
