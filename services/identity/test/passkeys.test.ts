@@ -227,6 +227,18 @@ describe('staff passkeys (WebAuthn)', () => {
       expect((await passkeyLogin(authenticator.assert(await loginOptions()))).statusCode).toBe(200);
     });
 
+    it('lets only one of two assertions with the same counter through, when they race', async () => {
+      const { authenticator } = await staffWithPasskey();
+      const [first, second] = await Promise.all([loginOptions(), loginOptions()]);
+      const counter = authenticator.counter + 1;
+      const answers = await Promise.all([
+        passkeyLogin(authenticator.assert(first, { counter })),
+        passkeyLogin(authenticator.assert(second, { counter })),
+      ]);
+      expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 403]);
+      expect(answers.find((r) => r.statusCode === 403)?.json().code).toBe('passkey_clone_detected');
+    });
+
     it('refuses an assertion made on another origin', async () => {
       const { authenticator } = await staffWithPasskey();
       const res = await passkeyLogin(
