@@ -34,8 +34,10 @@ import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth/index.js';
 import { credentialRoutes } from './routes/credentials/index.js';
 import { departmentRoutes } from './routes/departments/index.js';
+import { departmentSecurityRoutes } from './routes/departments/security.js';
 import { deviceRoutes } from './routes/devices/index.js';
 import { meRoutes } from './routes/me/index.js';
+import { passkeyRoutes } from './routes/passkeys/index.js';
 import { presentationRoutes } from './routes/presentations/index.js';
 import { residentRoutes } from './routes/residents/index.js';
 import { statusListRoutes } from './routes/status-lists/index.js';
@@ -107,8 +109,10 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   rotateKeysByAge(app, keys);
 
   departmentRoutes(app, ctx);
+  departmentSecurityRoutes(app, ctx);
   adminRoutes(app, ctx);
   authRoutes(app, ctx);
+  passkeyRoutes(app, ctx);
   residentRoutes(app, ctx);
   deviceRoutes(app, ctx);
   presentationRoutes(app, ctx);

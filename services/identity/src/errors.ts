@@ -95,6 +95,41 @@ export const identityErrors = defineErrors('identity', {
     title: 'Invalid scope',
     description: 'The client asked for a scope it has not been granted.',
   },
+  passkey_required: {
+    status: 403,
+    title: 'Passkey required',
+    description:
+      "The staff member's department requires passkey sign-in; passwords are refused (POST /v1/auth/passkeys/login).",
+  },
+  passkey_challenge_invalid: {
+    status: 400,
+    title: 'Passkey challenge invalid',
+    description:
+      'The WebAuthn challenge is unknown, already used, expired (5 min) or from another ceremony; ask for new options.',
+  },
+  passkey_registration_failed: {
+    status: 400,
+    title: 'Passkey registration failed',
+    description:
+      'The registration response did not verify (origin, relying party id, challenge, user verification or key).',
+  },
+  passkey_already_registered: {
+    status: 409,
+    title: 'Passkey already registered',
+    description: 'This authenticator credential is already registered to a staff member.',
+  },
+  passkey_authentication_failed: {
+    status: 401,
+    title: 'Passkey sign-in failed',
+    description:
+      'The passkey response did not verify (unknown credential, origin, relying party id, signature or user verification), or its staff account is disabled.',
+  },
+  passkey_clone_detected: {
+    status: 403,
+    title: 'Passkey clone detected',
+    description:
+      "The authenticator's signature counter did not increase: a copy of this passkey may exist. Sign-in is refused and the department's administrators can see the event; remove the passkey and register a new one.",
+  },
 });
 
 export const { problem } = identityErrors;

@@ -77,6 +77,8 @@ describe('identity service', () => {
       'GET /v1/status-lists/:id',
       'POST /v1/auth/device-token',
       'POST /v1/auth/login',
+      'POST /v1/auth/passkeys/login',
+      'POST /v1/auth/passkeys/login/options',
       'POST /v1/auth/token',
       'POST /v1/devices/activate',
     ]);

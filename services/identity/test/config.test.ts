@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64url');
+const WEBAUTHN = { WEBAUTHN_RP_ID: 'gov.example', WEBAUTHN_ORIGINS: 'https://portal.gov.example' };
 
 describe('identity loadConfig', () => {
   it('refuses to start in production without a master key, naming the variable', () => {
@@ -12,7 +13,10 @@ describe('identity loadConfig', () => {
   });
 
   it('starts in production with a master key and reads the key as bytes', () => {
-    const config = loadConfig({ NODE_ENV: 'production', IDENTITY_MASTER_KEY: KEY }, '/srv');
+    const config = loadConfig(
+      { NODE_ENV: 'production', IDENTITY_MASTER_KEY: KEY, ...WEBAUTHN },
+      '/srv',
+    );
     expect(config.masterKey?.equals(Buffer.alloc(32, 7))).toBe(true);
   });
 
@@ -59,5 +63,42 @@ describe('identity loadConfig', () => {
       ).publicUrls,
     ).toEqual(['https://id.city.gov', 'https://city.gov/api/identity']);
     expect(() => loadConfig({ IDENTITY_PUBLIC_URLS: 'id.city.gov' }, '/srv')).toThrow(ConfigError);
+  });
+
+  it('refuses to start in production without the WebAuthn relying party, naming both variables', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', IDENTITY_MASTER_KEY: KEY }, '/srv')).toThrow(
+      /WEBAUTHN_RP_ID: required in production[\s\S]*WEBAUTHN_ORIGINS: required in production/,
+    );
+  });
+
+  it('defaults the WebAuthn relying party to the demo portal outside production', () => {
+    expect(loadConfig({}, '/srv').webauthn).toEqual({
+      rpId: 'localhost',
+      rpName: 'Tongban',
+      origins: ['http://localhost:3000'],
+    });
+  });
+
+  it('refuses WebAuthn origins off the RP id, with a path, or plain http in production', () => {
+    const prod = {
+      NODE_ENV: 'production',
+      IDENTITY_MASTER_KEY: KEY,
+      WEBAUTHN_RP_ID: 'gov.example',
+    };
+    expect(() =>
+      loadConfig({ ...prod, WEBAUTHN_ORIGINS: 'https://gov.example.evil' }, '/srv'),
+    ).toThrow(/not on the relying party gov\.example/);
+    expect(() =>
+      loadConfig({ ...prod, WEBAUTHN_ORIGINS: 'https://gov.example/portal' }, '/srv'),
+    ).toThrow(/not a bare origin/);
+    expect(() =>
+      loadConfig({ ...prod, WEBAUTHN_ORIGINS: 'http://portal.gov.example' }, '/srv'),
+    ).toThrow(/must be https in production/);
+    expect(
+      loadConfig(
+        { ...prod, WEBAUTHN_ORIGINS: 'https://portal.gov.example, https://gov.example' },
+        '/srv',
+      ).webauthn.origins,
+    ).toEqual(['https://portal.gov.example', 'https://gov.example']);
   });
 });

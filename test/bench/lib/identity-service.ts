@@ -57,6 +57,8 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
     IDENTITY_MASTER_KEY: randomBytes(32).toString('base64url'),
     BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
     IDENTITY_PUBLIC_URLS: baseUrl,
+    WEBAUTHN_RP_ID: 'localhost',
+    WEBAUTHN_ORIGINS: 'https://localhost:3000',
     // The bench is one client hammering one route; the limiter would measure itself.
     RATE_LIMIT_MAX: '100000000',
   });

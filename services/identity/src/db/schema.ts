@@ -3,7 +3,9 @@ import { eventsTable, idempotencyKeysTable, outboxTable } from '@tongban/service
 import { deliveriesTable, subscriptionsTable } from '@tongban/webhooks';
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
+  boolean,
   check,
   date,
   index,
@@ -63,6 +65,67 @@ export const loginFailures = identity.table('login_failures', {
   windowStartedAt: ts('window_started_at').notNull(),
   lockedUntil: ts('locked_until'),
 });
+
+/**
+ * A department's sign-in policy. No row means the defaults: passwords allowed. The version
+ * settles two administrators changing it at once.
+ */
+export const departmentSecurity = identity.table('department_security', {
+  departmentCode: text('department_code')
+    .primaryKey()
+    .references(() => departments.code),
+  requirePasskey: boolean('require_passkey').notNull().default(false),
+  version: integer('version').notNull().default(1),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+  updatedBy: text('updated_by').notNull(),
+});
+
+/**
+ * Staff passkeys (WebAuthn credentials). The public key is the COSE key as the authenticator sent
+ * it; the sign counter only moves up, so a counter that does not is a cloned authenticator.
+ */
+export const staffPasskeys = identity.table(
+  'staff_passkeys',
+  {
+    id: text('id').primaryKey(),
+    staffId: text('staff_id')
+      .notNull()
+      .references(() => staff.id),
+    credentialId: text('credential_id').notNull(),
+    publicKey: text('public_key').notNull(),
+    signCount: bigint('sign_count', { mode: 'number' }).notNull(),
+    transports: text('transports').array().notNull(),
+    deviceType: text('device_type').notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    label: text('label').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastUsedAt: ts('last_used_at'),
+  },
+  (t) => [
+    uniqueIndex('staff_passkeys_credential_id_key').on(t.credentialId),
+    index('staff_passkeys_staff_idx').on(t.staffId),
+    check('staff_passkeys_sign_count_range', sql`${t.signCount} between 0 and 4294967295`),
+  ],
+);
+
+/**
+ * Open WebAuthn ceremonies. A challenge is used once (the finishing request deletes it) and only
+ * before its absolute expiry; it lives in the database so any replica can finish a ceremony.
+ */
+export const passkeyChallenges = identity.table(
+  'passkey_challenges',
+  {
+    challenge: text('challenge').primaryKey(),
+    purpose: text('purpose').notNull(),
+    staffId: text('staff_id').references(() => staff.id),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('passkey_challenges_expires_idx').on(t.expiresAt),
+    check('passkey_challenges_purpose', sql`${t.purpose} in ('registration', 'authentication')`),
+  ],
+);
 
 /** Department systems using OAuth 2.0 client credentials. */
 export const clients = identity.table('clients', {

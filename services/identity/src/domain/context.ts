@@ -13,7 +13,7 @@ export interface IdentityContext {
   readonly clock: Clock;
   readonly verifications: VerificationBatcher;
   readonly statusLists: StatusListCache;
-  readonly config: Pick<IdentityConfig, 'issuer' | 'audience' | 'publicUrls'>;
+  readonly config: Pick<IdentityConfig, 'issuer' | 'audience' | 'publicUrls' | 'webauthn'>;
 }
 
 /** The caller, as the auth hook established it. */

@@ -205,6 +205,12 @@ export const ADMIN_DEPARTMENT = {
  * administrator `admin` with the configured password. Runs under the same unique constraints as
  * every insert, so replicas starting together create it once.
  */
+const BOOTSTRAP_USERNAME = 'admin';
+
+/** The first system administrator, whose password always works: it is how an install starts. */
+export const isBootstrapAdmin = (account: { username: string; roles: readonly string[] }) =>
+  account.username === BOOTSTRAP_USERNAME && account.roles.includes('system_admin');
+
 export async function bootstrapAdmin(ctx: IdentityContext, password: string): Promise<boolean> {
   const [existing] = await ctx.db.select({ n: count() }).from(staff);
   if ((existing?.n ?? 0) > 0) return false;
@@ -220,7 +226,7 @@ export async function bootstrapAdmin(ctx: IdentityContext, password: string): Pr
     .insert(staff)
     .values({
       id: randomUUID(),
-      username: 'admin',
+      username: BOOTSTRAP_USERNAME,
       displayName: 'System administrator',
       departmentCode: ADMIN_DEPARTMENT.code,
       roles: ['system_admin'],

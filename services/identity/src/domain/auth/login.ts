@@ -1,13 +1,13 @@
-import type { StaffRole } from '@tongban/auth';
 import { errors, type RequestContext } from '@tongban/service-kit';
 import { eq } from 'drizzle-orm';
 import { clearFailures, lockedUntil, recordFailure } from '../../db/queries/login-failures.js';
 import { staff } from '../../db/schema.js';
 import { problem } from '../../errors.js';
+import { isBootstrapAdmin } from '../admin/manage.js';
 import type { Actor, IdentityContext } from '../context.js';
-import { scopesForRoles } from '../scopes.js';
-import { issueAccessToken } from './issue-access-token.js';
+import { passkeyRequired } from '../departments/department-security.js';
 import { verifyPassword } from './passwords.js';
+import { staffSession } from './staff-session.js';
 
 const WINDOW_MS = 15 * 60_000;
 const LOCK_MS = 15 * 60_000;
@@ -64,23 +64,12 @@ export async function login({
     throw errors.unauthorized('The username or password is incorrect.');
   }
   await clearFailures(ctx.db, accountKey);
-  const roles = account.roles as StaffRole[];
-  const token = await issueAccessToken(ctx, {
-    kind: 'staff',
-    sub: account.id,
-    client_id: 'tongban-portal',
-    department: account.departmentCode,
-    roles,
-    scope: scopesForRoles(roles),
-  });
-  return {
-    ...token,
-    staff: {
-      id: account.id,
-      username: account.username,
-      displayName: account.displayName,
-      department: account.departmentCode,
-      roles,
-    },
-  };
+  // Checked only after the password is right, so the refusal tells nothing to a guesser.
+  if (!isBootstrapAdmin(account) && (await passkeyRequired(ctx.db, account.departmentCode))) {
+    throw problem(
+      'passkey_required',
+      'Your department requires signing in with a passkey (POST /v1/auth/passkeys/login).',
+    );
+  }
+  return staffSession(ctx, account);
 }

@@ -6,19 +6,13 @@ import { deviceToken } from '../../domain/auth/device-token.js';
 import { login } from '../../domain/auth/login.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { requestContext } from '../context.js';
-
-const TokenResponse = Type.Object({
-  accessToken: Type.String(),
-  tokenType: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')]),
-  expiresIn: Type.Integer(),
-  scope: Type.String(),
-});
+import { StaffSignIn, TokenResponse } from './schemas.js';
 
 export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/auth/login',
     {
-      config: { public: true, errors: ['unauthorized'] },
+      config: { public: true, errors: ['unauthorized', 'passkey_required'] },
       schema: {
         tags: ['auth'],
         summary:
@@ -30,18 +24,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
           },
           { additionalProperties: false },
         ),
-        response: {
-          200: Type.Object({
-            ...TokenResponse.properties,
-            staff: Type.Object({
-              id: Type.String(),
-              username: Type.String(),
-              displayName: Type.String(),
-              department: Type.String(),
-              roles: Type.Array(Type.String()),
-            }),
-          }),
-        },
+        response: { 200: StaffSignIn },
       },
     },
     async (request, reply) => {
