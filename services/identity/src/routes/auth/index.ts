@@ -5,6 +5,7 @@ import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import { deviceToken } from '../../domain/auth/device-token.js';
 import { login } from '../../domain/auth/login.js';
 import type { IdentityContext } from '../../domain/context.js';
+import { signInProofHeaders } from '../dpop-header.js';
 
 const TokenResponse = Type.Object({
   accessToken: Type.String(),
@@ -104,7 +105,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
       schema: {
         tags: ['auth'],
         summary: 'Resident sign-in with a device proof (DPoP header): a key-bound access token',
-        headers: Type.Object({ dpop: Type.Optional(Type.String({ maxLength: 4096 })) }),
+        headers: signInProofHeaders,
         response: {
           200: Type.Object({
             ...TokenResponse.properties,
