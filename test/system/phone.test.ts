@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,7 @@ describe('the demo phone walks the identity flow (README "Walk the QR flow with 
       db = await createTestDatabase();
       if (db.kind === 'postgres') env.DATABASE_URL = db.url;
     } else {
+      await mkdir(join(dir, 'data'), { recursive: true });
       await prepareEmbeddedDataDir(join(dir, 'data', 'identity'));
     }
     identity = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
