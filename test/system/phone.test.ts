@@ -44,6 +44,7 @@ describe('the demo phone walks the identity flow (README "Walk the QR flow with 
   let db: TestDatabase | undefined;
   let output = '';
   let activationCode: string;
+  let secondCode: string;
   const staffPassword = randomBytes(18).toString('base64url');
 
   beforeAll(async () => {
@@ -92,6 +93,9 @@ describe('the demo phone walks the identity flow (README "Walk the QR flow with 
     const zhang = report.activationCodes.find((a) => a.fullName === '张伟');
     if (!zhang) throw new Error('the demo seed made no activation code for 张伟');
     activationCode = zhang.code;
+    const li = report.activationCodes.find((a) => a.fullName === '李娜');
+    if (!li) throw new Error('the demo seed made no activation code for 李娜');
+    secondCode = li.code;
   }, 180_000);
 
   afterAll(async () => {
@@ -172,6 +176,30 @@ describe('the demo phone walks the identity flow (README "Walk the QR flow with 
     expect(JSON.parse(json.stdout)).toEqual([
       expect.objectContaining({ id: result.verificationId, counter: 'window 3' }),
     ]);
+  }, 120_000);
+
+  it('works the same with an Ed25519 key', async () => {
+    const device = join(dir, 'ed25519.json');
+    const args = ['--code', secondCode, '--identity', identityUrl, '--alg', 'EdDSA'];
+    const activated = await phone('activate', ...args, '--device', device);
+    expect(activated.stdout).toContain('(EdDSA)');
+    expect(activated.code).toBe(0);
+    const shown = await phone('qr', '--device', device, '--out', join(dir, 'ed25519.png'));
+    expect(shown.code).toBe(0);
+    const login = await fetch(`${identityUrl}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'health.clerk', password: staffPassword }),
+    });
+    const { accessToken: clerk } = (await login.json()) as { accessToken: string };
+    const verified = await fetch(`${identityUrl}/v1/presentations/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${clerk}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: shown.stdout.trim() }),
+    });
+    expect(verified.status).toBe(200);
+    const listed = await phone('history', '--device', device);
+    expect(listed.stdout).toMatch(/\(health\) by staff/);
   }, 120_000);
 
   it('refuses a proof made for a URL identity does not answer to, and says what to do', async () => {
