@@ -32,6 +32,8 @@ const COMMANDS = {
     [process.execPath, ['--import', 'tsx', 'scripts/generate-clients.ts', '--check']],
   ],
   bench: () => [[process.execPath, ['--import', 'tsx', 'test/bench/run.ts']]],
+  // The demo resident phone (packages/phone): `npm run phone -- activate --code … --identity …`.
+  phone: () => [[process.execPath, ['--import', 'tsx', 'packages/phone/src/cli.ts']]],
 };
 
 const [command, ...rest] = process.argv.slice(2);

@@ -191,6 +191,17 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of identity’s public base URLs (`IDENTITY_PUBLIC_URLS`; with `https://id.example.cn,https://portal.example.cn/api/identity` the proof for this route names `https://id.example.cn/v1/…` or `https://portal.example.cn/api/identity/v1/…`; the demo’s are identity’s own address and the portal’s `/api/identity`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     Sign-in: the `jwk` must be the key of an active device; no `ath`. The token returned is bound to that key (`cnf.jkt`).
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
                     dpop?: string;
                 };
                 path?: never;
@@ -2197,6 +2208,17 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of identity’s public base URLs (`IDENTITY_PUBLIC_URLS`; with `https://id.example.cn,https://portal.example.cn/api/identity` the proof for this route names `https://id.example.cn/v1/…` or `https://portal.example.cn/api/identity/v1/…`; the demo’s are identity’s own address and the portal’s `/api/identity`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     Activation: the `jwk` in the proof header is the key being activated; no `ath`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
                     dpop?: string;
                 };
                 path?: never;
@@ -2488,7 +2510,20 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of identity’s public base URLs (`IDENTITY_PUBLIC_URLS`; with `https://id.example.cn,https://portal.example.cn/api/identity` the proof for this route names `https://id.example.cn/v1/…` or `https://portal.example.cn/api/identity/v1/…`; the demo’s are identity’s own address and the portal’s `/api/identity`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt` on a device that is still active.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2514,7 +2549,20 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2573,7 +2621,20 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of identity’s public base URLs (`IDENTITY_PUBLIC_URLS`; with `https://id.example.cn,https://portal.example.cn/api/identity` the proof for this route names `https://id.example.cn/v1/…` or `https://portal.example.cn/api/identity/v1/…`; the demo’s are identity’s own address and the portal’s `/api/identity`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt` on a device that is still active.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
                 path: {
                     deviceId: string;
                 };
@@ -2607,7 +2668,11 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2848,7 +2913,20 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of identity’s public base URLs (`IDENTITY_PUBLIC_URLS`; with `https://id.example.cn,https://portal.example.cn/api/identity` the proof for this route names `https://id.example.cn/v1/…` or `https://portal.example.cn/api/identity/v1/…`; the demo’s are identity’s own address and the portal’s `/api/identity`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt` on a device that is still active.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2890,7 +2968,11 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2953,6 +3035,17 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of identity’s public base URLs (`IDENTITY_PUBLIC_URLS`; with `https://id.example.cn,https://portal.example.cn/api/identity` the proof for this route names `https://id.example.cn/v1/…` or `https://portal.example.cn/api/identity/v1/…`; the demo’s are identity’s own address and the portal’s `/api/identity`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt` on a device that is still active.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
                     dpop?: string;
                 };
                 path?: never;

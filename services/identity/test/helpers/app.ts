@@ -50,7 +50,10 @@ export async function startTestApp(
   const clock = options.clock ?? testClock(new Date());
   const service = await startTestService({
     service: 'identity',
-    build: (database) => buildApp({ config, database, clock }),
+    // Delivery passes run only when a test asks (app.jobs.runNow('webhook-delivery')), so no
+    // background pass races a test that looks at the outbox or the deliveries.
+    build: (database) =>
+      buildApp({ config, database, clock, webhookWorker: { intervalMs: 24 * 3_600_000 } }),
   });
   return { ...service, clock };
 }

@@ -6,6 +6,7 @@ import { deviceToken } from '../../domain/auth/device-token.js';
 import { login } from '../../domain/auth/login.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { requestContext } from '../context.js';
+import { signInProofHeaders } from '../dpop-header.js';
 import { StaffSignIn, TokenResponse } from './schemas.js';
 
 export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
@@ -91,7 +92,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
       schema: {
         tags: ['auth'],
         summary: 'Resident sign-in with a device proof (DPoP header): a key-bound access token',
-        headers: Type.Object({ dpop: Type.Optional(Type.String({ maxLength: 4096 })) }),
+        headers: signInProofHeaders,
         response: {
           200: Type.Object({
             ...TokenResponse.properties,

@@ -5,6 +5,7 @@ import type { IdentityContext } from '../../domain/context.js';
 import { activateDevice } from '../../domain/devices/activate-device.js';
 import { listMyDevices, revokeMyDevice } from '../../domain/devices/resident-devices.js';
 import { requestContext } from '../context.js';
+import { activationProofHeaders, boundProofHeaders } from '../dpop-header.js';
 
 const Device = Type.Object({
   id: Type.String(),
@@ -14,7 +15,7 @@ const Device = Type.Object({
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
-const resident = { auth: { kinds: ['resident'] as const } };
+const resident = { auth: { kinds: ['resident'] as const }, errors: ['invalid_dpop_proof'] };
 
 export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
@@ -29,7 +30,7 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
         tags: ['devices'],
         summary:
           'Activate a device with the printed code; the DPoP proof header carries and proves the device key',
-        headers: Type.Object({ dpop: Type.Optional(Type.String({ maxLength: 4096 })) }),
+        headers: activationProofHeaders,
         body: Type.Object(
           {
             activationCode: Type.String({ minLength: 16, maxLength: 32 }),
@@ -75,6 +76,7 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
         tags: ['me'],
         summary: "The resident's devices",
         security: [{ bearerAuth: [] }],
+        headers: boundProofHeaders,
         response: { 200: Type.Object({ items: Type.Array(Device), nextCursor: Type.Null() }) },
       },
     },
@@ -89,6 +91,7 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
         tags: ['me'],
         summary: 'Revoke one of your devices (a lost phone): its tokens and codes stop working',
         security: [{ bearerAuth: [] }],
+        headers: boundProofHeaders,
         params: Type.Object({ deviceId: Type.String({ minLength: 1, maxLength: 64 }) }),
         response: { 200: Device },
       },

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { IdentityContext } from '../../domain/context.js';
 import { listMyVerifications } from '../../domain/verifications/list-my-verifications.js';
 import { requestContext } from '../context.js';
+import { boundProofHeaders } from '../dpop-header.js';
 
 const Verification = Type.Object({
   id: Type.String(),
@@ -21,11 +22,12 @@ export function meRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.get(
     '/v1/me/verifications',
     {
-      config: { auth: { kinds: ['resident'] } },
+      config: { auth: { kinds: ['resident'] }, errors: ['invalid_dpop_proof'] },
       schema: {
         tags: ['me'],
         summary: 'Who verified my identity, when and where',
         security: [{ bearerAuth: [] }],
+        headers: boundProofHeaders,
         querystring: ListQuery,
         response: { 200: listOf(Verification) },
       },

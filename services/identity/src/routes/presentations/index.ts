@@ -6,6 +6,7 @@ import { issuePresentation } from '../../domain/presentations/issue-presentation
 import { presentationQr } from '../../domain/presentations/presentation-qr.js';
 import { ATTRIBUTES, verifyPresentation } from '../../domain/presentations/verify-presentation.js';
 import { requestContext } from '../context.js';
+import { boundProofHeaders } from '../dpop-header.js';
 
 const Token = Type.String({ minLength: 1, maxLength: 4096 });
 
@@ -30,7 +31,7 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
         description:
           'Authorization: DPoP <resident token>, plus a DPoP proof signed by the device key and bound to that token (ath).',
         security: [{ bearerAuth: [] }],
-        headers: Type.Object({ dpop: Type.Optional(Type.String({ maxLength: 4096 })) }),
+        headers: boundProofHeaders,
         body: Type.Object(
           {
             subjectId: Type.Optional(

@@ -1,0 +1,209 @@
+/**
+ * tongban-phone: a resident's phone in a terminal, for developers walking the QR flow without
+ * writing a DPoP client. See USAGE below; every failure prints one line and exits 1.
+ */
+import { access, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_DEVICE_FILE, DeviceFileError } from './device-file.js';
+import { activate, history, PhoneError, type PhoneIo, presentationQr } from './phone.js';
+import type { DeviceAlg } from './proof.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+
+export interface CliIo extends PhoneIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+export const USAGE = `usage:
+  tongban-phone activate --code <activation code> --identity <URL> [--alg ES256|EdDSA]
+                         [--label <name>] [--device <file>] [--force]
+  tongban-phone qr       [--out presentation-qr.png] [--device <file>] [--identity <URL>]
+  tongban-phone history  [--json] [--device <file>] [--identity <URL>]
+
+activate  makes a device key pair (P-256 by default, Ed25519 with --alg EdDSA) and activates it
+          with the code from the counter. --identity is identity's base URL as it knows itself
+          (one of its IDENTITY_PUBLIC_URLS, e.g. http://127.0.0.1:3001): every DPoP proof names it.
+qr        signs in with the device key, gets a presentation token (60 s, single use), prints it
+          on stdout and writes it as a QR code (PNG, ECC M) to --out.
+history   lists who verified this resident, when and at which counter.
+
+The device file (default ${DEFAULT_DEVICE_FILE}, mode 0600) holds the private key as a JWK so
+the next command can sign with it. This is a demo: a real phone keeps its key in the secure
+element, non-extractable, and never writes it to a file.`;
+
+class UsageError extends Error {}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'activate':
+        return await activateCommand(rest, io);
+      case 'qr':
+        return await qrCommand(rest, io);
+      case 'history':
+        return await historyCommand(rest, io);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return EXIT_OK;
+      case undefined:
+        io.stderr(USAGE);
+        return EXIT_FAILED;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      io.stderr(`tongban-phone: ${error.message}\n\n${USAGE}`);
+    } else if (error instanceof PhoneError || error instanceof DeviceFileError) {
+      io.stderr(`tongban-phone: ${error.message}`);
+    } else {
+      // Still one line: a developer at a terminal needs the reason, not our stack.
+      io.stderr(`tongban-phone: unexpected failure: ${(error as Error)?.message ?? String(error)}`);
+    }
+    return EXIT_FAILED;
+  }
+}
+
+async function activateCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      code: { type: 'string' },
+      identity: { type: 'string' },
+      alg: { type: 'string', default: 'ES256' },
+      label: { type: 'string', default: 'demo phone' },
+      device: { type: 'string', default: DEFAULT_DEVICE_FILE },
+      force: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const code = required(values.code, '--code', 'the activation code printed at the counter');
+  const identityUrl = required(values.identity, '--identity', "identity's base URL");
+  const device = await activate(
+    {
+      code,
+      identityUrl,
+      alg: parseAlg(values.alg),
+      label: values.label,
+      devicePath: values.device,
+      force: values.force,
+    },
+    io,
+  );
+  io.stdout(
+    `activated device ${device.deviceId} (${device.alg}) for subject ${device.subjectId}; key kept in ${values.device}`,
+  );
+  return EXIT_OK;
+}
+
+async function qrCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      out: { type: 'string', default: 'presentation-qr.png' },
+      device: { type: 'string', default: DEFAULT_DEVICE_FILE },
+      identity: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const result = await presentationQr(
+    {
+      out: values.out,
+      devicePath: values.device,
+      ...(values.identity === undefined ? {} : { identityUrl: values.identity }),
+    },
+    io,
+  );
+  // The token alone on stdout, so `TOKEN=$(tongban-phone qr)` works; the rest goes to stderr.
+  io.stdout(result.token);
+  io.stderr(`wrote ${values.out}; the token is valid until ${result.expiresAt} and works once`);
+  return EXIT_OK;
+}
+
+async function historyCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      json: { type: 'boolean', default: false },
+      device: { type: 'string', default: DEFAULT_DEVICE_FILE },
+      identity: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const items = await history(
+    {
+      devicePath: values.device,
+      ...(values.identity === undefined ? {} : { identityUrl: values.identity }),
+    },
+    io,
+  );
+  if (values.json) {
+    io.stdout(JSON.stringify(items, null, 2));
+  } else if (items.length === 0) {
+    io.stdout('no verifications yet');
+  } else {
+    for (const v of items) {
+      const where = v.counter === null ? '' : `, counter ${v.counter}`;
+      io.stdout(
+        `${v.verifiedAt}  ${v.verifier.department.name.en} (${v.verifier.department.code}${where}) by ${v.verifier.kind}  ${v.id}`,
+      );
+    }
+  }
+  return EXIT_OK;
+}
+
+function parseAlg(value: string): DeviceAlg {
+  switch (value) {
+    case 'ES256':
+    case 'P-256':
+      return 'ES256';
+    case 'EdDSA':
+    case 'Ed25519':
+      return 'EdDSA';
+    default:
+      throw new UsageError(`--alg must be ES256 (P-256) or EdDSA (Ed25519), not "${value}"`);
+  }
+}
+
+function required(value: string | undefined, flag: string, what: string): string {
+  if (value === undefined || value.trim() === '') {
+    throw new UsageError(`${flag} is required (${what})`);
+  }
+  return value.trim();
+}
+
+function isParseArgsError(error: unknown): error is Error {
+  if (!(error instanceof Error) || !('code' in error)) return false;
+  return typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS');
+}
+
+export const nodeIo: CliIo = {
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
+  fetch: (request) => fetch(request),
+  writeFile: (path, data) => writeFile(path, data),
+  fileExists: (path) =>
+    access(path).then(
+      () => true,
+      () => false,
+    ),
+  now: () => new Date(),
+};
+
+export async function main(): Promise<void> {
+  process.exitCode = await runCli(process.argv.slice(2), nodeIo);
+}
+
+// Run only when executed (tsx src/cli.ts …), never when imported by tests or the bin script.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}
