@@ -40,7 +40,10 @@ export interface AccessTokenAuthOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly now?: () => Date;
-  /** Verified tokens are remembered briefly (default 10 s from verification, 10,000 tokens); `false` turns it off. */
+  /**
+   * Verified tokens are remembered briefly (default 10 s from verification, never renewed by use;
+   * 10,000 tokens); `false` turns it off.
+   */
   readonly cache?: TokenCacheOptions | false;
   /** Refused tokens per address before 429 (default 60 a minute); `false` turns it off. */
   readonly failureThrottle?: FailureThrottleOptions | false;
