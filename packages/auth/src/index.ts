@@ -21,6 +21,9 @@ export { FailureThrottle, type FailureThrottleOptions } from './failure-throttle
 export { identityKeyResolver } from './identity-jwks.js';
 export {
   createJwksKeyResolver,
+  DEFAULT_JWKS_CACHE_TTL_MS,
+  DEFAULT_JWKS_MAX_STALE_MS,
+  DEFAULT_JWKS_MIN_REFETCH_INTERVAL_MS,
   type HttpJwksFetcherOptions,
   httpJwksFetcher,
   importVerificationKeys,
@@ -42,7 +45,12 @@ export {
   type SignAccessTokenOptions,
   signAccessToken,
 } from './sign.js';
-export { type TokenCacheOptions, VerifiedTokenCache } from './token-cache.js';
+export {
+  type CachedVerification,
+  DEFAULT_TOKEN_CACHE_MAX_AGE_MS,
+  type TokenCacheOptions,
+  VerifiedTokenCache,
+} from './token-cache.js';
 export {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   MAX_ACCESS_TOKEN_LENGTH,

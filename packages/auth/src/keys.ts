@@ -75,47 +75,68 @@ export interface JwksKeyResolverOptions {
   readonly fetchJwks: () => Promise<JSONWebKeySet>;
   /** Milliseconds since the epoch; injected so tests can move time. */
   readonly now: () => number;
-  /** After this, a lookup refreshes the set in the background. */
+  /**
+   * A fetched set answers lookups until this long after its fetch began — an absolute time, never
+   * moved by lookups. After it, a lookup waits for a fresh set. Default 10 s.
+   */
   readonly cacheTtlMs?: number;
-  /** Floor between two fetches, however many unknown `kid`s arrive. */
+  /** Floor between two fetches, however many unknown `kid`s arrive (at most `cacheTtlMs`). Default 5 s. */
   readonly minRefetchIntervalMs?: number;
+  /**
+   * While refreshes fail, the last fetched set keeps answering until this long after its fetch
+   * began; then every kid is refused until a fetch succeeds. Default 5 min.
+   */
+  readonly maxStaleMs?: number;
 }
 
+export const DEFAULT_JWKS_CACHE_TTL_MS = 10_000;
+export const DEFAULT_JWKS_MIN_REFETCH_INTERVAL_MS = 5_000;
+export const DEFAULT_JWKS_MAX_STALE_MS = 300_000;
+
 /**
- * Keys by `kid` from a remote JWKS, cached. An unknown `kid` is the signal of a rotation, so it
- * triggers a refetch — but at most one per `minRefetchIntervalMs`, shared by every caller waiting,
- * or a stream of made-up `kid`s would turn each request into a fetch against identity.
+ * Keys by `kid` from a remote JWKS, cached until an absolute expiry. The issuer's current set is
+ * the only authority: a kid missing from a freshly fetched set stops resolving at once, which is
+ * how a withdrawn key reaches this process (ADR 0008).
  *
- * Rotation therefore needs the issuer to publish a new key before signing with it (the
- * architecture already keeps a retired key published until its tokens expire).
+ * An unknown `kid` is the signal of a rotation, so it triggers a refetch — but at most one per
+ * `minRefetchIntervalMs`, shared by every caller waiting, or a stream of made-up `kid`s would
+ * turn each request into a fetch against identity. Rotation therefore needs the issuer to publish
+ * a new key before signing with it (the architecture keeps a retired key published until its
+ * tokens expire).
  */
 export function createJwksKeyResolver(options: JwksKeyResolverOptions): KeyResolver {
   const { fetchJwks, now } = options;
-  const cacheTtlMs = options.cacheTtlMs ?? 300_000;
-  const minRefetchIntervalMs = options.minRefetchIntervalMs ?? 30_000;
+  const cacheTtlMs = options.cacheTtlMs ?? DEFAULT_JWKS_CACHE_TTL_MS;
+  // A floor above the lifetime would leave an expired set without any way to refresh it.
+  const minRefetchIntervalMs = Math.min(
+    options.minRefetchIntervalMs ?? DEFAULT_JWKS_MIN_REFETCH_INTERVAL_MS,
+    cacheTtlMs,
+  );
+  const maxStaleMs = Math.max(options.maxStaleMs ?? DEFAULT_JWKS_MAX_STALE_MS, cacheTtlMs);
 
   let keys = new Map<string, VerificationKey>();
+  // When the fetch that produced `keys` began: the set's ages are counted from there, so time
+  // spent waiting for identity's answer never lengthens its life.
   let fetchedAt: number | undefined;
   let attemptedAt: number | undefined;
   let inFlight: Promise<void> | undefined;
 
+  const age = () => (fetchedAt === undefined ? Number.POSITIVE_INFINITY : now() - fetchedAt);
   const mayFetch = () => attemptedAt === undefined || now() - attemptedAt >= minRefetchIntervalMs;
-  const isStale = () => fetchedAt === undefined || now() - fetchedAt >= cacheTtlMs;
 
-  // Never rejects: a failed fetch, or a set with no usable key, keeps the previous set, because
-  // refusing every token while identity is briefly unreachable would be the worse failure.
+  // Never rejects. A fetch that fails (network, status, not a JWKS) keeps the previous set, because
+  // refusing every token while identity is briefly unreachable would be the worse failure — but
+  // only up to maxStaleMs. A fetch that succeeds replaces the set whatever it holds, even nothing.
   function refresh(): Promise<void> {
     if (inFlight !== undefined) return inFlight;
-    attemptedAt = now();
+    const startedAt = now();
+    attemptedAt = startedAt;
     inFlight = (async () => {
       try {
-        const fresh = await importVerificationKeys(await fetchJwks());
-        if (fresh.size > 0) {
-          keys = fresh;
-          fetchedAt = now();
-        }
+        keys = await importVerificationKeys(await fetchJwks());
+        fetchedAt = startedAt;
       } catch {
-        // Keep serving the previous set; the next attempt waits for minRefetchIntervalMs.
+        // Keep the previous set; the next attempt waits for minRefetchIntervalMs.
       } finally {
         inFlight = undefined;
       }
@@ -123,20 +144,29 @@ export function createJwksKeyResolver(options: JwksKeyResolverOptions): KeyResol
     return inFlight;
   }
 
+  // The set as it may be used now: a set past maxStaleMs answers nothing.
+  const usable = (kid: string) => (age() < maxStaleMs ? keys.get(kid) : undefined);
+
   return {
     async resolve(kid) {
-      const known = keys.get(kid);
-      if (known !== undefined) {
-        // Stale but known: answer now and refresh behind the request, so a slow identity
-        // service never adds latency to a request whose key we already hold.
-        if (isStale() && mayFetch()) void refresh();
-        return known;
+      if (age() < cacheTtlMs) {
+        const known = keys.get(kid);
+        if (known !== undefined) {
+          // In the second half of its life, refresh behind the request, so steady traffic finds a
+          // fresh set ready and never waits for identity.
+          if (age() >= cacheTtlMs / 2 && inFlight === undefined && mayFetch()) void refresh();
+          return known;
+        }
+        // Unknown while fresh: perhaps a rotation. Join the fetch under way, or start one if the
+        // floor allows.
+        if (inFlight !== undefined) await inFlight;
+        else if (mayFetch()) await refresh();
+        return usable(kid);
       }
-      // Unknown: join the fetch under way, or start one if the floor allows.
+      // Expired: nothing is answered from this set before a refresh has been tried.
       if (inFlight !== undefined) await inFlight;
       else if (mayFetch()) await refresh();
-      else return undefined;
-      return keys.get(kid);
+      return usable(kid);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type ApiError, problem } from '@tongban/service-kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { decodeProtectedHeader } from 'jose';
 import { type Actor, KINDS, type Kind } from './claims.js';
 import { isAuthError } from './errors.js';
 import { FailureThrottle, type FailureThrottleOptions } from './failure-throttle.js';
@@ -39,7 +40,10 @@ export interface AccessTokenAuthOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly now?: () => Date;
-  /** Verified tokens are remembered briefly (default 30 s, 10,000 tokens); `false` turns it off. */
+  /**
+   * Verified tokens are remembered briefly (default 10 s from verification, never renewed by use;
+   * 10,000 tokens); `false` turns it off.
+   */
   readonly cache?: TokenCacheOptions | false;
   /** Refused tokens per address before 429 (default 60 a minute); `false` turns it off. */
   readonly failureThrottle?: FailureThrottleOptions | false;
@@ -73,6 +77,23 @@ export const accessTokenAuth = fp<AccessTokenAuthOptions>(
       if (auth !== undefined) assertRouteAuth(auth, `${route.method} ${route.url}`);
     });
 
+    // A cached verification stands only while its key still resolves: the resolver's own set has
+    // an absolute expiry, so a key withdrawn at the issuer stops every cached token signed by it
+    // as soon as this process has seen the new set, not when the entries would have expired.
+    async function cachedActor(token: string, nowMs: number): Promise<Actor | undefined> {
+      const hit = cache?.get(token, nowMs);
+      if (hit === undefined) return undefined;
+      let key: unknown;
+      try {
+        key = await options.resolver.resolve(hit.kid);
+      } catch {
+        key = undefined;
+      }
+      if (key !== undefined) return hit.actor;
+      cache?.forgetKid(hit.kid);
+      return undefined;
+    }
+
     app.addHook('onRequest', async (request) => {
       const auth = request.routeOptions.config.auth;
       if (auth === undefined) return;
@@ -103,15 +124,21 @@ export const accessTokenAuth = fp<AccessTokenAuthOptions>(
           },
         );
       }
-      let actor: Actor | undefined = cache?.get(token, at.getTime());
+      let actor: Actor | undefined = await cachedActor(token, at.getTime());
       try {
-        actor ??= await verifyAccessToken(token, {
-          resolver: options.resolver,
-          issuer: options.issuer,
-          audience: options.audience,
-          now: at,
-        });
-        cache?.set(token, actor, at.getTime());
+        if (actor === undefined) {
+          actor = await verifyAccessToken(token, {
+            resolver: options.resolver,
+            issuer: options.issuer,
+            audience: options.audience,
+            now: at,
+          });
+          // Verified, so the header is well formed and names a kid.
+          const { kid } = decodeProtectedHeader(token);
+          if (cache !== undefined && typeof kid === 'string') {
+            cache.set(token, { actor, kid }, at.getTime());
+          }
+        }
       } catch (err) {
         throttle?.recordFailure(request.ip, at.getTime());
         request.log.info(

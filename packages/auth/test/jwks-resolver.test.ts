@@ -16,13 +16,20 @@ beforeEach(async () => {
 });
 afterEach(() => server.close());
 
-function resolverFor(clock = manualClock(), options: { cacheTtlMs?: number } = {}) {
+function resolverFor(
+  clock = manualClock(),
+  options: { cacheTtlMs?: number; minRefetchIntervalMs?: number; maxStaleMs?: number } = {},
+) {
   return createJwksKeyResolver({
     fetchJwks: httpJwksFetcher(server.url, { timeoutMs: 2_000 }),
     now: clock.now,
     ...options,
   });
 }
+
+const failing = (_req: unknown, res: { writeHead(status: number): { end(): void } }) => {
+  res.writeHead(503).end();
+};
 
 describe('createJwksKeyResolver', () => {
   it('shares one fetch among 20 concurrent lookups of an unknown kid', async () => {
@@ -40,7 +47,7 @@ describe('createJwksKeyResolver', () => {
     const key = await makeKey();
     server.setKeys({ keys: [key.publicJwk] });
     const clock = manualClock();
-    const resolver = resolverFor(clock);
+    const resolver = resolverFor(clock, { cacheTtlMs: 60_000, minRefetchIntervalMs: 30_000 });
     expect(await resolver.resolve(key.kid)).toBeDefined();
     expect(server.requests).toBe(1);
 
@@ -68,48 +75,100 @@ describe('createJwksKeyResolver', () => {
 
     const next = await makeKey('2030-02');
     server.setKeys({ keys: [old.publicJwk, next.publicJwk] });
-    clock.advance(30_000);
+    clock.advance(5_000);
     await expect(verify(await sign(next))).resolves.toMatchObject({ kind: 'staff' });
     // The retired key stays usable while it is still published.
     await expect(verify(await sign(old))).resolves.toMatchObject({ kind: 'staff' });
     expect(server.requests).toBe(2);
   });
 
-  it('keeps serving the previous set when a refetch fails', async () => {
+  it('expires the set at its absolute time however often it is read (defect 5)', async () => {
     const key = await makeKey();
     server.setKeys({ keys: [key.publicJwk] });
     const clock = manualClock();
-    const resolver = resolverFor(clock);
-    expect(await resolver.resolve(key.kid)).toBeDefined();
-
-    server.setHandler((_req, res) => {
-      res.writeHead(503).end();
-    });
-    clock.advance(301_000);
-    expect(await resolver.resolve('rotated?')).toBeUndefined();
-    expect(server.requests).toBe(2);
-    expect(await resolver.resolve(key.kid)).toBeDefined();
-  });
-
-  it('refreshes a stale set behind the request, so a withdrawn key stops resolving', async () => {
-    const key = await makeKey();
-    server.setKeys({ keys: [key.publicJwk] });
-    const clock = manualClock();
-    const resolver = resolverFor(clock, { cacheTtlMs: 60_000 });
+    // Refresh-ahead would hide the expiry; a floor equal to the lifetime keeps it out of the way.
+    const resolver = resolverFor(clock, { cacheTtlMs: 10_000, minRefetchIntervalMs: 10_000 });
     expect(await resolver.resolve(key.kid)).toBeDefined();
 
     const replacement = await makeKey();
     server.setKeys({ keys: [replacement.publicJwk] });
-    clock.advance(59_000);
-    expect(await resolver.resolve(key.kid)).toBeDefined();
+    // Read every 100 ms: no read moves the set's expiry.
+    for (let i = 0; i < 99; i += 1) {
+      clock.advance(100);
+      expect(await resolver.resolve(key.kid)).toBeDefined();
+    }
     expect(server.requests).toBe(1);
+    clock.advance(100); // 10 000 ms after the fetch began
+    expect(await resolver.resolve(key.kid)).toBeUndefined();
+    expect(await resolver.resolve(replacement.kid)).toBeDefined();
+    expect(server.requests).toBe(2);
+  });
 
-    clock.advance(1_000);
-    // Still answered from the cache while the refresh runs.
+  it('stops resolving a kid at once when a refreshed set no longer holds it (defect 5)', async () => {
+    const key = await makeKey('withdrawn');
+    const other = await makeKey('other');
+    server.setKeys({ keys: [key.publicJwk, other.publicJwk] });
+    const clock = manualClock();
+    const resolver = resolverFor(clock);
     expect(await resolver.resolve(key.kid)).toBeDefined();
+
+    server.setKeys({ keys: [other.publicJwk] });
+    clock.advance(10_000);
+    // The first lookup after expiry waits for the new set rather than answering from the old one.
+    expect(await resolver.resolve(key.kid)).toBeUndefined();
+    expect(await resolver.resolve(other.kid)).toBeDefined();
+
+    // An empty set is the issuer's word too: nothing resolves.
+    server.setKeys({ keys: [] });
+    clock.advance(10_000);
+    expect(await resolver.resolve(other.kid)).toBeUndefined();
+  });
+
+  it("refreshes behind the request in the second half of the set's life", async () => {
+    const key = await makeKey();
+    server.setKeys({ keys: [key.publicJwk] });
+    const clock = manualClock();
+    const resolver = resolverFor(clock, { cacheTtlMs: 10_000, minRefetchIntervalMs: 5_000 });
+    expect(await resolver.resolve(key.kid)).toBeDefined();
+
+    const replacement = await makeKey();
+    server.setKeys({ keys: [replacement.publicJwk] });
+    clock.advance(5_000);
+    // Answered from the set it holds while the refresh runs…
+    expect(await resolver.resolve(key.kid)).toBeDefined();
+    // …which then replaces it, before the old set would have expired.
     await vi.waitFor(async () => expect(await resolver.resolve(key.kid)).toBeUndefined());
     expect(await resolver.resolve(replacement.kid)).toBeDefined();
     expect(server.requests).toBe(2);
+  });
+
+  it('keeps the previous set through failed refreshes only up to maxStaleMs (defect 5)', async () => {
+    const key = await makeKey();
+    server.setKeys({ keys: [key.publicJwk] });
+    const clock = manualClock();
+    const resolver = resolverFor(clock, {
+      cacheTtlMs: 10_000,
+      minRefetchIntervalMs: 5_000,
+      maxStaleMs: 300_000,
+    });
+    expect(await resolver.resolve(key.kid)).toBeDefined();
+
+    server.setHandler(failing);
+    clock.advance(10_000);
+    // Identity unreachable: the set it last published still answers, and an unknown kid does not.
+    expect(await resolver.resolve(key.kid)).toBeDefined();
+    expect(await resolver.resolve('rotated?')).toBeUndefined();
+    expect(server.requests).toBe(2);
+
+    clock.advance(289_999); // 299 999 ms after the last successful fetch began
+    expect(await resolver.resolve(key.kid)).toBeDefined();
+    clock.advance(1);
+    expect(await resolver.resolve(key.kid)).toBeUndefined();
+
+    // Once identity answers again, its set is used at once.
+    server.setKeys({ keys: [key.publicJwk] });
+    clock.advance(5_000);
+    expect(await resolver.resolve(key.kid)).toBeDefined();
   });
 
   it('imports only Ed25519 public signature keys', async () => {

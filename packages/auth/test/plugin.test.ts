@@ -315,3 +315,62 @@ describe('accessTokenAuth failure throttle', () => {
     }
   });
 });
+
+describe('accessTokenAuth verified-token cache', () => {
+  it('refuses a cached token as soon as its kid stops resolving (defect 5)', async () => {
+    let now = NOW.getTime();
+    const published = new Map([[key.kid, key.publicJwk]]);
+    let lookups = 0;
+    // Stands in for a JWKS resolver whose refreshed set has dropped the key.
+    const resolver = {
+      async resolve(kid: string) {
+        lookups += 1;
+        const jwk = published.get(kid);
+        return jwk === undefined ? undefined : localKeyResolver({ keys: [jwk] }).resolve(kid);
+      },
+    };
+    const service = await createService({
+      name: 'auth-cache-test',
+      version: '0.0.0',
+      description: 'verified-token cache under test',
+      readiness: async () => {},
+      docs: false,
+      config: {
+        logLevel: 'silent',
+        bodyLimit: 64 * 1024,
+        rateLimit: { max: 10_000, windowMs: 60_000 },
+        trustProxy: false,
+      },
+    });
+    await service.register(accessTokenAuth, {
+      resolver,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      now: () => new Date(now),
+      failureThrottle: false,
+    });
+    service.get('/v1/me', { config: { auth: {} } }, async (request) => ({
+      subject: requireActor(request).subject,
+    }));
+    try {
+      const token = await bearer(key, staffClaims, { ttlSeconds: 600 });
+      const call = () =>
+        service.inject({ method: 'GET', url: '/v1/me', headers: { authorization: token } });
+      expect((await call()).statusCode).toBe(200);
+      expect(service.accessTokenCache?.size).toBe(1);
+
+      // Hit every second: the entry is still the one stored at NOW, not renewed.
+      for (let i = 0; i < 9; i += 1) {
+        now += 1_000;
+        expect((await call()).statusCode).toBe(200);
+      }
+      published.delete(key.kid);
+      lookups = 0;
+      expect((await call()).statusCode).toBe(401);
+      expect(lookups).toBeGreaterThan(0);
+      expect(service.accessTokenCache?.size).toBe(0);
+    } finally {
+      await service.close();
+    }
+  });
+});

@@ -31,7 +31,10 @@ export interface KeyStoreOptions {
   readonly overlapMs: number;
   /** A key older than this is rotated out automatically. */
   readonly maxAgeMs: number;
-  /** How long a replica trusts its cached view of the key table. */
+  /**
+   * How long a replica trusts its cached view of the key table, from when the view was read:
+   * bounds how late a key revoked through another replica leaves this one's JWKS (default 10 s).
+   */
   readonly cacheMs?: number;
 }
 
@@ -55,7 +58,8 @@ interface ActiveRow {
 }
 
 interface Snapshot {
-  readonly loadedAt: number;
+  /** Wall time (ms) after which this view of the table is not used: set once, when its query began. */
+  readonly expiresAt: number;
   readonly active: ActiveRow | undefined;
   readonly published: ReadonlyMap<string, PublishedKey>;
 }
@@ -82,6 +86,9 @@ export interface SignInput {
 export class SigningKeyStore implements KeyResolver {
   private snapshot: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
+  // Bumped by every change this replica makes to the table; a load that began before a change
+  // must not become the snapshot after it (it could still list a key revoked meanwhile).
+  private generation = 0;
   private lastMissReloadAt = 0;
   private opened: { readonly kid: string; readonly key: Promise<ActiveKey> } | undefined;
 
@@ -102,7 +109,7 @@ export class SigningKeyStore implements KeyResolver {
       if (active && now.getTime() - active.createdAt.getTime() < this.options.maxAgeMs) return;
       await this.insertNewKey(tx as unknown as Db, now);
     });
-    this.snapshot = undefined;
+    this.invalidate();
   }
 
   /** Makes a new key the signing key; the previous one keeps verifying until its tokens expire. */
@@ -112,7 +119,7 @@ export class SigningKeyStore implements KeyResolver {
       await this.lock(tx as unknown as Db);
       return this.insertNewKey(tx as unknown as Db, now);
     });
-    this.snapshot = undefined;
+    this.invalidate();
     return result;
   }
 
@@ -138,7 +145,7 @@ export class SigningKeyStore implements KeyResolver {
       const { kid: newKid } = await this.insertNewKey(tx as unknown as Db, now);
       return { revoked: true, newKid };
     });
-    this.snapshot = undefined;
+    this.invalidate();
     return outcome;
   }
 
@@ -210,7 +217,7 @@ export class SigningKeyStore implements KeyResolver {
       const nowMs = Date.now();
       if (nowMs - this.lastMissReloadAt >= 1000) {
         this.lastMissReloadAt = nowMs;
-        this.snapshot = undefined;
+        this.invalidate();
         snapshot = await this.current();
       }
     }
@@ -236,20 +243,32 @@ export class SigningKeyStore implements KeyResolver {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${this.options.lockName}))`);
   }
 
-  // The cache's age is measured in real time on purpose: it bounds how stale this replica's view
-  // of the table may be, which a test clock moved by hours must not stretch or shrink.
+  private invalidate(): void {
+    this.generation += 1;
+    this.snapshot = undefined;
+    this.loading = undefined;
+  }
+
+  // The cache's expiry is in wall time on purpose: it bounds how stale this replica's view of the
+  // table may be in real seconds (what a revocation promises), which a test clock moved by hours
+  // must not stretch or shrink. It is absolute: reads never extend it.
   private async current(): Promise<Snapshot> {
-    const cacheMs = this.options.cacheMs ?? 10_000;
-    if (this.snapshot && Date.now() - this.snapshot.loadedAt < cacheMs) return this.snapshot;
-    this.loading ??= this.load().finally(() => {
-      this.loading = undefined;
-    });
-    this.snapshot = await this.loading;
-    return this.snapshot;
+    if (this.snapshot && Date.now() < this.snapshot.expiresAt) return this.snapshot;
+    const generation = this.generation;
+    if (this.loading === undefined) {
+      const loading = this.load().finally(() => {
+        if (this.loading === loading) this.loading = undefined;
+      });
+      this.loading = loading;
+    }
+    const snapshot = await this.loading;
+    if (generation === this.generation) this.snapshot = snapshot;
+    return snapshot;
   }
 
   private async load(): Promise<Snapshot> {
     const { table } = this.options;
+    const expiresAt = Date.now() + (this.options.cacheMs ?? 10_000);
     const now = this.options.clock();
     const rows = await this.options.db
       .select()
@@ -269,7 +288,7 @@ export class SigningKeyStore implements KeyResolver {
         active = { kid: row.kid, sealed: row.privateKeyEncrypted, createdAt: row.createdAt };
       }
     }
-    return { loadedAt: Date.now(), active, published };
+    return { expiresAt, active, published };
   }
 
   private async insertNewKey(tx: Db, now: Date): Promise<{ kid: string; retired: string[] }> {

@@ -30,8 +30,9 @@ export function keyRoutes(app: ServiceInstance, { service, keys }: KeyRoutesOpti
       },
     },
     async (_request, reply) => {
-      // One minute: a rotated-in key reaches verifiers quickly, and they refetch on an unknown kid anyway.
-      reply.header('cache-control', 'public, max-age=60');
+      // Ten seconds, as long as a verifier's own copy lives: an HTTP cache in between must not hold
+      // a withdrawn key longer than the 30 s a withdrawal promises (ADR 0008).
+      reply.header('cache-control', 'public, max-age=10');
       return keys.jwks();
     },
   );

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveKeyEncryptionKey, open, type SigningKeyStore } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { deriveKeyEncryptionKey, open, SigningKeyStore } from '../src/index.js';
 import {
   type KeyDatabase,
   MAX_AGE_MS,
@@ -107,6 +107,35 @@ describe('SigningKeyStore revocation', () => {
     const next = await store.sign({ typ: 'tb-test+jwt', payload: { n: 2 }, expiresInSeconds: 60 });
     expect(decodeProtectedHeader(next).kid).toBe(outcome.newKid);
     expect(await store.revoke(kid)).toEqual({ revoked: false });
+  });
+});
+
+describe('SigningKeyStore snapshot of the key table', () => {
+  it('lets another replica see a revocation when its snapshot expires, however often it is read', async () => {
+    await emptyTable();
+    const clock = manualClock();
+    const store = storeFor(kdb.database, clock);
+    await store.ensureActiveKey();
+    const [kid] = await kids(store);
+    // A replica whose view of the table lives 300 ms of wall time from when it was read.
+    const replica = new SigningKeyStore({
+      db: kdb.database.db,
+      table,
+      lockName: 'tongban.keys-test.signing-keys',
+      keyEncryptionKey: deriveKeyEncryptionKey(randomBytes(32), 'keys-test'),
+      clock,
+      overlapMs: OVERLAP_MS,
+      maxAgeMs: MAX_AGE_MS,
+      cacheMs: 300,
+    });
+    expect(await kids(replica)).toEqual([kid]);
+
+    const { newKid } = await store.revoke(kid as string);
+    // Read every 20 ms: the reads never keep the old view alive, so the withdrawal shows.
+    await vi.waitFor(async () => expect(await kids(replica)).toEqual([newKid]), {
+      timeout: 10_000,
+      interval: 20,
+    });
   });
 });
 

@@ -32,7 +32,7 @@ describe('signing key rotation', () => {
 
   it('publishes the JWKS with cache headers and RFC 7638 kids', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
-    expect(res.headers['cache-control']).toBe('public, max-age=60');
+    expect(res.headers['cache-control']).toBe('public, max-age=10');
     const [key] = res.json().keys;
     expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
     expect(key.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -55,7 +55,7 @@ describe('records signing keys', () => {
 
   it('serves its own JWKS, cacheable, whose key verifies what the service signs', async () => {
     const res = await jwks();
-    expect(res.headers['cache-control']).toBe('public, max-age=60');
+    expect(res.headers['cache-control']).toBe('public, max-age=10');
     const keys = res.json().keys as JWK[];
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
