@@ -1,4 +1,4 @@
-import type { ServiceInstance } from '@tongban/service-kit';
+import { SafeText, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import type { IdentityContext } from '../../domain/context.js';
@@ -30,11 +30,14 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
         description:
           'Authorization: DPoP <resident token>, plus a DPoP proof signed by the device key and bound to that token (ath).',
         security: [{ bearerAuth: [] }],
-        headers: Type.Object({ dpop: Type.Optional(Type.String({ maxLength: 4096 })) }),
+        headers: Type.Object({ dpop: Type.Optional(SafeText({ maxLength: 4096 })) }),
         body: Type.Object(
           {
             subjectId: Type.Optional(
-              Type.String({ maxLength: 64, description: 'If sent, must be your own' }),
+              Type.String({
+                pattern: '^[A-Za-z0-9_-]{1,64}$',
+                description: 'If sent, must be your own',
+              }),
             ),
           },
           { additionalProperties: false },
@@ -85,7 +88,7 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
           'Verify a scanned presentation (counter_clerk, or a client with presentations:verify); consumes it',
         security: [{ bearerAuth: [] }],
         body: Type.Object(
-          { token: Token, counter: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+          { token: Token, counter: Type.Optional(SafeText({ maxLength: 100 })) },
           { additionalProperties: false },
         ),
         response: {
