@@ -61,7 +61,7 @@ export function keyRoutes(app: ServiceInstance, { service, keys }: KeyRoutesOpti
         summary:
           'Withdraw a key now (compromise): everything it signed stops verifying (system_admin)',
         security,
-        params: Type.Object({ kid: Type.String({ minLength: 1, maxLength: 64 }) }),
+        params: Type.Object({ kid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) }),
         response: {
           200: Type.Object({
             kid: Type.String(),

@@ -289,6 +289,7 @@ export const IdempotencyKeyHeaders = Type.Object({
     Type.String({
       minLength: 1,
       maxLength: KEY_MAX_LENGTH + 2,
+      pattern: '^[\\u0020-\\u007E]+$',
       description:
         'Makes retries of this request safe: a repeat with the same key and body within 24 h returns the first response (with Idempotent-Replayed: true) instead of acting again. A Structured Field string ("…") or a bare value, 1–255 printable ASCII characters.',
     }),

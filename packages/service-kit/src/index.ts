@@ -70,4 +70,11 @@ export {
 } from './plugins/problem-json.js';
 export { REQUEST_ID_HEADER } from './request-id.js';
 export { type RunServiceOptions, runService, type ServiceDeps } from './run-service.js';
+export {
+  isSafeText,
+  SAFE_MULTILINE_TEXT_PATTERN,
+  SAFE_TEXT_PATTERN,
+  SafeText,
+  type SafeTextOptions,
+} from './safe-text.js';
 export * from './state/index.js';

@@ -17,6 +17,7 @@ import {
   signJwt,
   verifySignature,
 } from './jws.js';
+import { STATUS_LIST_CAPACITY } from './status-list.js';
 
 export const PRESENTATION_TYP = 'tb-presentation+jwt';
 export const DEFAULT_PRESENTATION_TTL_SECONDS = 60;
@@ -39,6 +40,19 @@ const ID_96 = /^[A-Za-z0-9_-]{16}$/;
 /** 64 bits, base64url: the device key id in `cnf.kid`. */
 const ID_64 = /^[A-Za-z0-9_-]{11}$/;
 const MAX_ISSUER_LENGTH = 256;
+/** Printable ASCII: an issuer id is a short name or URL, and it is compared, logged and stored. */
+const ISSUER = /^[\x21-\x7E]+$/;
+
+/**
+ * How many Token Status Lists of STATUS_LIST_CAPACITY indices a global index `sl` may span. 2048
+ * lists is 2^31 credentials: every valid index fits the signed 32-bit column it is looked up in,
+ * so a signed but out-of-range index is refused as malformed instead of reaching the database.
+ */
+export const MAX_STATUS_LISTS = 2048;
+/** The largest `sl` a presentation token may carry (2^31 − 1). */
+export const MAX_STATUS_INDEX = MAX_STATUS_LISTS * STATUS_LIST_CAPACITY - 1;
+/** 9999-12-31T23:59:59Z: `iat` and `exp` past this are not dates any clock will reach. */
+export const MAX_NUMERIC_DATE = 253_402_300_799;
 
 export interface PresentationHeader {
   readonly alg: 'EdDSA';
@@ -122,7 +136,10 @@ export async function issuePresentationToken(
   invalidIf(!isIssuer(input.issuer), 'issuer must be a non-empty string');
   invalidIf(!ID_96.test(input.subject), 'subject must be 16 base64url characters (96 bits)');
   invalidIf(!ID_96.test(jti), 'jti must be 16 base64url characters (96 bits)');
-  invalidIf(!isNumericDate(input.statusIndex), 'statusIndex must be a non-negative integer');
+  invalidIf(
+    !isStatusIndex(input.statusIndex),
+    `statusIndex must be an integer from 0 to ${MAX_STATUS_INDEX}`,
+  );
   invalidIf(!ID_64.test(input.deviceKeyId), 'deviceKeyId must be 11 base64url characters');
   invalidIf(Number.isNaN(input.now.getTime()), 'now must be a valid date');
 
@@ -184,9 +201,9 @@ function parseClaims(payload: Record<string, unknown>): PresentationClaims {
   if (!isIssuer(iss)) throw malformedClaim('iss');
   if (typeof sub !== 'string' || !ID_96.test(sub)) throw malformedClaim('sub');
   if (typeof jti !== 'string' || !ID_96.test(jti)) throw malformedClaim('jti');
-  if (!isNumericDate(iat)) throw malformedClaim('iat');
-  if (!isNumericDate(exp)) throw malformedClaim('exp');
-  if (!isNumericDate(sl)) throw malformedClaim('sl');
+  if (!isBoundedDate(iat)) throw malformedClaim('iat');
+  if (!isBoundedDate(exp)) throw malformedClaim('exp');
+  if (!isStatusIndex(sl)) throw malformedClaim('sl');
   if (!isPlainObject(cnf) || typeof cnf.kid !== 'string' || !ID_64.test(cnf.kid)) {
     throw malformedClaim('cnf');
   }
@@ -194,7 +211,15 @@ function parseClaims(payload: Record<string, unknown>): PresentationClaims {
 }
 
 function isIssuer(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ISSUER_LENGTH;
+  return typeof value === 'string' && value.length <= MAX_ISSUER_LENGTH && ISSUER.test(value);
+}
+
+function isBoundedDate(value: unknown): value is number {
+  return isNumericDate(value) && value <= MAX_NUMERIC_DATE;
+}
+
+function isStatusIndex(value: unknown): value is number {
+  return isNumericDate(value) && value <= MAX_STATUS_INDEX;
 }
 
 function malformedClaim(name: string): TokenError {

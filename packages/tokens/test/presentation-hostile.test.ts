@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   issuePresentationToken,
   isTokenError,
+  MAX_STATUS_INDEX,
   type TokenErrorCode,
   verifyPresentationToken,
 } from '../src/index.js';
@@ -361,6 +362,78 @@ describe('verifyPresentationToken clock window', () => {
         expect(actual).toBe(expected);
       }),
       { numRuns: 1_000 },
+    );
+  });
+});
+
+describe('verifyPresentationToken bounds every claim it reads, signed or not', () => {
+  // Each of these is signed with the real key, so only the parse-time bounds can refuse it: an
+  // out-of-range value that verified would reach the database and the clock arithmetic.
+  const cases: [string, Record<string, unknown>][] = [
+    ['sl = 2^31', { sl: 2 ** 31 }],
+    ['sl = 2^53 − 1', { sl: Number.MAX_SAFE_INTEGER }],
+    ['sl negative', { sl: -1 }],
+    ['sl fractional', { sl: 1.5 }],
+    ['sl as a string', { sl: '1' }],
+    ['iat past year 9999', { iat: 253_402_300_800, exp: 253_402_300_860 }],
+    ['exp past year 9999', { exp: 2 ** 52 }],
+    ['iat negative', { iat: -60, exp: 0 }],
+    ['jti of 10k characters', { jti: 'A'.repeat(10_000) }],
+    ['jti with U+0000', { jti: 'AAAAAAAAAAAAAAA\u0000' }],
+    ['sub with a bidi override', { sub: 'AAAAAAAAAAAAAA\u202E' }],
+    ['sub of 17 characters', { sub: 'A'.repeat(17) }],
+    ['cnf.kid of 12 characters', { cnf: { kid: 'A'.repeat(12) } }],
+    ['cnf.kid with U+0000', { cnf: { kid: 'AAAAAAAAAA\u0000' } }],
+    ['cnf as an array', { cnf: ['AAAAAAAAAAA'] }],
+  ];
+  for (const [name, overrides] of cases) {
+    it(`refuses ${name} with malformed_token`, async () => {
+      expect(await codeOf(await sign(issuer, header(), claims(overrides)))).toBe('malformed_token');
+    });
+  }
+
+  it('accepts the largest status index, 2^31 − 1 (control)', async () => {
+    expect(MAX_STATUS_INDEX).toBe(2 ** 31 - 1);
+    expect(await codeOf(await sign(issuer, header(), claims({ sl: MAX_STATUS_INDEX })))).toBe(
+      'accepted',
+    );
+  });
+
+  it('refuses an issuer id with control characters before any key lookup', async () => {
+    const token = await sign(issuer, header(), claims({ iss: 'tb\u0000' }));
+    expect(await codeOf(token)).toBe('malformed_token');
+    expect(lookups).toEqual([]);
+  });
+
+  it('will not issue a status index past 2^31 − 1', async () => {
+    await expect(
+      issuePresentationToken({
+        key: issuer.privateKey,
+        kid: issuer.kid,
+        issuer: 'tb',
+        subject: makeSubject(),
+        statusIndex: 2 ** 31,
+        deviceKeyId: device,
+        now: NOW,
+      }),
+    ).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('never accepts a signed token whose sl is outside 0..2^31 − 1 (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER }),
+          fc.integer({ min: Number.MIN_SAFE_INTEGER, max: -1 }),
+          fc.double({ noInteger: true }),
+        ),
+        async (sl) => {
+          expect(await codeOf(await sign(issuer, header(), claims({ sl })))).toBe(
+            'malformed_token',
+          );
+        },
+      ),
+      { numRuns: 50 },
     );
   });
 });

@@ -8,6 +8,7 @@ import {
   listOf,
   replyIdempotent,
   runIdempotent,
+  SafeText,
   type ServiceInstance,
 } from '@tongban/service-kit';
 import { Type } from 'typebox';
@@ -81,7 +82,7 @@ export function subscriptionRoutes(app: ServiceInstance, deps: SubscriptionRoute
         headers: IdempotencyKeyHeaders,
         body: Type.Object(
           {
-            url: Type.String({ minLength: 1, maxLength: 2048 }),
+            url: SafeText({ maxLength: 2048 }),
             eventTypes: Type.Array(EventType, { minItems: 1, maxItems: 32, uniqueItems: true }),
           },
           { additionalProperties: false },

@@ -27,6 +27,7 @@ import {
 import { bootstrapAdmin } from './domain/admin/manage.js';
 import type { IdentityContext } from './domain/context.js';
 import { recordChange } from './domain/events/record-change.js';
+import { PresentationImageCache } from './domain/presentations/presentation-qr.js';
 import { VerificationBatcher } from './domain/presentations/verification-batcher.js';
 import { StatusListCache } from './domain/status-lists/status-list-cache.js';
 import { identityErrors } from './errors.js';
@@ -81,6 +82,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     config,
     verifications,
     statusLists: new StatusListCache(),
+    presentationImages: new PresentationImageCache(),
   };
   await keys.ensureActiveKey();
   if (config.bootstrapAdminPassword) await bootstrapAdmin(ctx, config.bootstrapAdminPassword);

@@ -342,7 +342,10 @@ describe('staff passkeys (WebAuthn)', () => {
 
       const events = await eventsOf(clerk.department);
       expect(events.map((e) => e.type)).toContain('department.security_changed');
-      expect(events.at(-1)?.data).toEqual({ requirePasskey: true, previousRequirePasskey: false });
+      expect(events.filter((e) => e.type === 'department.security_changed').at(-1)?.data).toEqual({
+        requirePasskey: true,
+        previousRequirePasskey: false,
+      });
 
       expect((await setPolicy(departmentAdmin.token, clerk.department, false)).json().version).toBe(
         2,

@@ -150,6 +150,39 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
     expect(res.error).toMatchObject({ errors: [{ field: 'body.fieldSchema' }] });
   });
 
+  it('refuses control and bidi characters in names and anywhere in the field schema (defect 3)', async () => {
+    const admin = await token('health', ['department_admin']);
+    const cases: [NewRecordType, string][] = [
+      [{ ...birthRecord, code: 'nul_name', name: { zh: '出生\u0000', en: 'Birth' } }, 'name'],
+      [{ ...birthRecord, code: 'bidi_name', name: { zh: '出生', en: '\u202eBirth' } }, 'name'],
+      [
+        {
+          ...birthRecord,
+          code: 'nul_description',
+          fieldSchema: {
+            type: 'object',
+            properties: { childName: { type: 'string', description: 'name\u0000' } },
+          },
+        },
+        'body.fieldSchema.properties.childName.description',
+      ],
+      [
+        {
+          ...birthRecord,
+          code: 'bidi_key',
+          fieldSchema: { type: 'object', properties: { 'child\u2066Name': { type: 'string' } } },
+        },
+        'body.fieldSchema.properties',
+      ],
+    ];
+    for (const [body, field] of cases) {
+      const res = await create(body, admin);
+      expect(res.response.status, body.code).toBe(400);
+      expect(res.error).toMatchObject({ code: 'validation_failed' });
+      expect(JSON.stringify(res.error), body.code).toContain(field);
+    }
+  });
+
   it('replays the creation to a retry with the same Idempotency-Key', async () => {
     const admin = await token('health', ['department_admin']);
     const body = { ...birthRecord, code: 'medical_insurance_card' };

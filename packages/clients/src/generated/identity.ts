@@ -3330,12 +3330,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The presentation token as a QR code (PNG, ECC M) */
+        /**
+         * The presentation token as a QR code (PNG, ECC M)
+         * @description Only a token this service issued and that has not expired is rendered; 30 images a minute per address.
+         */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description A presentation token (compact JWS) issued by this service and not expired */
                     token: string;
                 };
                 cookie?: never;
@@ -3349,8 +3353,29 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_token`: The presentation code is not a Tongban presentation token at all.
+                 */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `signature_invalid`: The presentation code is not signed by this city's identity service, or matches no credential.
+                 *
+                 *     `unknown_key`: The presentation code names a signing key that is not (or no longer) trusted.
+                 *
+                 *     `presentation_expired`: The presentation code is past its 60 s lifetime; the resident shows a fresh one.
+                 *
+                 *     `presentation_not_yet_valid`: The presentation code is dated in the future beyond the allowed clock skew.
+                 */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3402,12 +3427,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The presentation token as a QR code (SVG, ECC M) */
+        /**
+         * The presentation token as a QR code (SVG, ECC M)
+         * @description Only a token this service issued and that has not expired is rendered; 30 images a minute per address.
+         */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description A presentation token (compact JWS) issued by this service and not expired */
                     token: string;
                 };
                 cookie?: never;
@@ -3421,8 +3450,29 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_token`: The presentation code is not a Tongban presentation token at all.
+                 */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `signature_invalid`: The presentation code is not signed by this city's identity service, or matches no credential.
+                 *
+                 *     `unknown_key`: The presentation code names a signing key that is not (or no longer) trusted.
+                 *
+                 *     `presentation_expired`: The presentation code is past its 60 s lifetime; the resident shows a fresh one.
+                 *
+                 *     `presentation_not_yet_valid`: The presentation code is dated in the future beyond the allowed clock skew.
+                 */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };

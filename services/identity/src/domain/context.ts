@@ -2,6 +2,7 @@ import type { Db } from '@tongban/db';
 import type { Clock, SigningKeyStore } from '@tongban/keys';
 import type { IdentityConfig } from '../config.js';
 import type { Secrets } from '../crypto/secrets.js';
+import type { PresentationImageCache } from './presentations/presentation-qr.js';
 import type { VerificationBatcher } from './presentations/verification-batcher.js';
 import type { StatusListCache } from './status-lists/status-list-cache.js';
 
@@ -13,6 +14,7 @@ export interface IdentityContext {
   readonly clock: Clock;
   readonly verifications: VerificationBatcher;
   readonly statusLists: StatusListCache;
+  readonly presentationImages: PresentationImageCache;
   readonly config: Pick<IdentityConfig, 'issuer' | 'audience' | 'publicUrls' | 'webauthn'>;
 }
 

@@ -1,3 +1,4 @@
+import { SafeText } from '@tongban/service-kit';
 import { Type } from 'typebox';
 
 /**
@@ -17,7 +18,7 @@ const REFUSED =
 const describe = (use: string) =>
   Type.Object({
     dpop: Type.Optional(
-      Type.String({ maxLength: 4096, description: `${PROOF}\n\n${use}\n\n${REFUSED}` }),
+      SafeText({ maxLength: 4096, description: `${PROOF}\n\n${use}\n\n${REFUSED}` }),
     ),
   });
 

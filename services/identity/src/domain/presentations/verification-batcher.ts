@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '@tongban/db';
+import { errors } from '@tongban/service-kit';
 import { sql } from 'drizzle-orm';
 
 /** One verification waiting for its database round trip. */
@@ -56,11 +57,19 @@ const MAX_IN_FLIGHT = 1;
  * Single use still rests on the unique index on verifications.jti: within a statement
  * `ON CONFLICT DO NOTHING` lets exactly one row per jti in, and across statements the index
  * decides. The same jti twice in one batch is sent once; the copies share its outcome.
+ *
+ * A batch isolates its members. Whatever could make the shared statement fail for everyone (a
+ * NUL byte PostgreSQL will not store, an index past int4) is refused before the member joins a
+ * batch; and should the shared statement still fail, each member is retried in a statement of
+ * its own, so only the member that cannot be stored gets the error. The failed statement wrote
+ * nothing (one statement is one transaction), so the retries cannot double-consume a code.
  */
 export class VerificationBatcher {
   private queue: Waiter[] = [];
   private inFlight = 0;
   private scheduled = false;
+  /** Members retried alone after their shared statement failed: how often isolation was needed. */
+  retried = 0;
 
   constructor(
     private readonly db: Db,
@@ -68,6 +77,14 @@ export class VerificationBatcher {
   ) {}
 
   verify(item: PendingVerification): Promise<VerificationRow> {
+    const refused = unbatchable(item);
+    if (refused) {
+      return Promise.reject(
+        errors.validationFailed('This verification cannot be recorded.', {
+          errors: [{ field: refused, message: 'is out of range or holds characters not allowed' }],
+        }),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.schedule();
@@ -106,18 +123,35 @@ export class VerificationBatcher {
       if (same) same.push(waiter);
       else byJti.set(waiter.item.jti, [waiter]);
     }
-    const firsts = [...byJti.values()].map((group) => group[0] as Waiter);
-    const ids = firsts.map(() => randomUUID());
+    const groups = [...byJti.values()];
     const now = this.clock();
+    try {
+      await this.settle(groups, now);
+    } catch (batchError) {
+      if (groups.length === 1) throw batchError;
+      this.retried += groups.length;
+      // One member's failure must not become the others' answer: each gets its own statement.
+      for (const group of groups) {
+        try {
+          await this.settle([group], now);
+        } catch (err) {
+          for (const w of group) w.reject(err);
+        }
+      }
+    }
+  }
+
+  private async settle(groups: Waiter[][], now: Date): Promise<void> {
+    const firsts = groups.map((group) => group[0] as Waiter);
+    const ids = firsts.map(() => randomUUID());
     const rows = await this.statement(
       firsts.map((w) => w.item),
       ids,
       now,
     );
     const byId = new Map(rows.map((row) => [row.verificationId, row]));
-    firsts.forEach((first, i) => {
+    groups.forEach((group, i) => {
       const row = byId.get(ids[i] as string);
-      const group = byJti.get(first.item.jti) ?? [];
       if (!row) {
         for (const w of group) w.reject(new Error('verification row missing from batch result'));
         return;
@@ -191,6 +225,33 @@ export class VerificationBatcher {
       policy: parseTextArray(r.attributes),
     }));
   }
+}
+
+const MAX_INT4 = 2 ** 31 - 1;
+const MAX_TEXT = 1024;
+// PostgreSQL text cannot hold U+0000 and a lone surrogate cannot be encoded as UTF-8: either one
+// fails the whole statement, so neither may join a batch.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding U+0000 is the point.
+const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
+
+/** The first field of a verification the shared statement could not store, if any. */
+function unbatchable(item: PendingVerification): string | undefined {
+  if (!Number.isInteger(item.statusIndex) || item.statusIndex < 0 || item.statusIndex > MAX_INT4) {
+    return 'statusIndex';
+  }
+  const texts: [string, string | null][] = [
+    ['jti', item.jti],
+    ['subjectId', item.subjectId],
+    ['deviceKeyId', item.deviceKeyId],
+    ['verifierKind', item.verifierKind],
+    ['verifierId', item.verifierId],
+    ['verifierDepartment', item.verifierDepartment],
+    ['counter', item.counter],
+  ];
+  for (const [field, value] of texts) {
+    if (value !== null && (value.length > MAX_TEXT || UNSTORABLE.test(value))) return field;
+  }
+  return undefined;
 }
 
 // node-postgres and PGlite both parse text[] into arrays; anything else means no policy row.

@@ -1,5 +1,10 @@
 import { errors, type RequestContext } from '@tongban/service-kit';
-import { isTokenError, type TokenErrorCode, verifyPresentationToken } from '@tongban/tokens';
+import {
+  isTokenError,
+  type PresentationClaims,
+  type TokenErrorCode,
+  verifyPresentationToken,
+} from '@tongban/tokens';
 import { type IdentityErrorCode, problem } from '../../errors.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { credentialRefusal } from './refusals.js';
@@ -41,6 +46,28 @@ const DETAIL: Partial<Record<TokenErrorCode, string>> = {
 };
 
 /**
+ * Signature, type, issuer and time window of a presentation token by this service's keys and
+ * clock, with the token package's refusals turned into identity's problems. No database.
+ */
+export async function checkPresentationToken(
+  ctx: Pick<IdentityContext, 'keys' | 'config' | 'clock'>,
+  token: string,
+): Promise<PresentationClaims> {
+  try {
+    const { claims } = await verifyPresentationToken(token, {
+      resolver: ctx.keys,
+      issuer: ctx.config.issuer,
+      now: ctx.clock(),
+      clockToleranceSeconds: ONLINE_CLOCK_TOLERANCE_SECONDS,
+    });
+    return claims;
+  } catch (err) {
+    if (!isTokenError(err)) throw err;
+    throw problem(CODE[err.code], DETAIL[err.code] ?? 'The code cannot be verified.');
+  }
+}
+
+/**
  * Counter verification: signature, type, issuer, time window (in memory), then credential status,
  * device status and the single-use check in one database statement shared with concurrent
  * verifications (verification-batcher.ts). The verification row's unique jti is the lock: of
@@ -62,19 +89,7 @@ export async function verifyPresentation({
       'Verifying presentations needs the counter_clerk role or the presentations:verify scope.',
     );
 
-  const now = ctx.clock();
-  let claims: Awaited<ReturnType<typeof verifyPresentationToken>>['claims'];
-  try {
-    ({ claims } = await verifyPresentationToken(input.token, {
-      resolver: ctx.keys,
-      issuer: ctx.config.issuer,
-      now,
-      clockToleranceSeconds: ONLINE_CLOCK_TOLERANCE_SECONDS,
-    }));
-  } catch (err) {
-    if (!isTokenError(err)) throw err;
-    throw problem(CODE[err.code], DETAIL[err.code] ?? 'The code cannot be verified.');
-  }
+  const claims = await checkPresentationToken(ctx, input.token);
 
   const department = actor.department ?? 'unknown';
   const row = await ctx.verifications.verify({

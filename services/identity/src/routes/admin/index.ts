@@ -1,5 +1,5 @@
 import { STAFF_ROLES } from '@tongban/auth';
-import type { ServiceInstance } from '@tongban/service-kit';
+import { SafeText, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import {
   createClient,
@@ -33,8 +33,8 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
             code: Code,
             name: Type.Object(
               {
-                zh: Type.String({ minLength: 1, maxLength: 100 }),
-                en: Type.String({ minLength: 1, maxLength: 200 }),
+                zh: SafeText({ maxLength: 100 }),
+                en: SafeText({ maxLength: 200 }),
               },
               { additionalProperties: false },
             ),
@@ -89,13 +89,13 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
         body: Type.Object(
           {
             username: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{2,63}$' }),
-            displayName: Type.String({ minLength: 1, maxLength: 100 }),
+            displayName: SafeText({ maxLength: 100 }),
             department: Code,
             roles: Type.Array(Type.Enum([...STAFF_ROLES]), {
               minItems: 1,
               maxItems: STAFF_ROLES.length,
             }),
-            password: Type.String({ minLength: 12, maxLength: 256 }),
+            password: SafeText({ minLength: 12, maxLength: 256 }),
           },
           { additionalProperties: false },
         ),
@@ -127,7 +127,7 @@ export function adminRoutes(app: ServiceInstance, ctx: IdentityContext) {
         body: Type.Object(
           {
             clientId: Type.String({ pattern: '^[a-z][a-z0-9_-]{2,63}$' }),
-            name: Type.String({ minLength: 1, maxLength: 200 }),
+            name: SafeText({ maxLength: 200 }),
             department: Code,
             scopes: Type.Array(Type.Enum([...CLIENT_SCOPES]), {
               minItems: 1,

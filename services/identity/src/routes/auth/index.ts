@@ -1,4 +1,4 @@
-import type { ServiceInstance } from '@tongban/service-kit';
+import { SafeText, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import { clientToken } from '../../domain/auth/client-token.js';
 import { proofRequestOf } from '../../domain/auth/device-proof.js';
@@ -20,8 +20,8 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
           'Staff sign-in: an access token (at+jwt, 15 min) with department, roles and scopes',
         body: Type.Object(
           {
-            username: Type.String({ minLength: 1, maxLength: 64 }),
-            password: Type.String({ minLength: 1, maxLength: 256 }),
+            username: SafeText({ maxLength: 64 }),
+            password: SafeText({ maxLength: 256 }),
           },
           { additionalProperties: false },
         ),
@@ -51,10 +51,10 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
           'Form-encoded (or JSON). Authenticate with HTTP Basic or client_id/client_secret in the body.',
         body: Type.Object(
           {
-            grant_type: Type.String({ maxLength: 64 }),
-            client_id: Type.Optional(Type.String({ maxLength: 128 })),
-            client_secret: Type.Optional(Type.String({ maxLength: 256 })),
-            scope: Type.Optional(Type.String({ maxLength: 1024 })),
+            grant_type: SafeText({ maxLength: 64 }),
+            client_id: Type.Optional(SafeText({ maxLength: 128 })),
+            client_secret: Type.Optional(SafeText({ maxLength: 256 })),
+            scope: Type.Optional(SafeText({ maxLength: 1024 })),
           },
           { additionalProperties: false },
         ),

@@ -1,4 +1,4 @@
-import { etagOf, parseIfMatch, type ServiceInstance } from '@tongban/service-kit';
+import { etagOf, parseIfMatch, SafeText, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import type { IdentityContext } from '../../domain/context.js';
 import {
@@ -19,7 +19,7 @@ const Credential = Type.Object({
   statusChangedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   statusReason: Type.Union([Type.String(), Type.Null()]),
 });
-const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const Params = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 const security = [{ bearerAuth: [] }];
 
 export function credentialRoutes(app: ServiceInstance, ctx: IdentityContext) {
@@ -62,9 +62,9 @@ export function credentialRoutes(app: ServiceInstance, ctx: IdentityContext) {
           summary,
           security,
           params: Params,
-          headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 128 })) }),
+          headers: Type.Object({ 'if-match': Type.Optional(SafeText({ maxLength: 128 })) }),
           body: Type.Object(
-            { reason: Type.String({ minLength: 3, maxLength: 500 }) },
+            { reason: SafeText({ minLength: 3, maxLength: 500, multiline: true }) },
             { additionalProperties: false },
           ),
           response: { 200: Credential },

@@ -1,4 +1,4 @@
-import type { ServiceInstance } from '@tongban/service-kit';
+import { SafeText, type ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import type { IdentityContext } from '../../domain/context.js';
@@ -33,8 +33,8 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
         headers: activationProofHeaders,
         body: Type.Object(
           {
-            activationCode: Type.String({ minLength: 16, maxLength: 32 }),
-            label: Type.Optional(Type.String({ maxLength: 60 })),
+            activationCode: SafeText({ minLength: 16, maxLength: 32 }),
+            label: Type.Optional(SafeText({ maxLength: 60 })),
           },
           { additionalProperties: false },
         ),
@@ -92,7 +92,7 @@ export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
         summary: 'Revoke one of your devices (a lost phone): its tokens and codes stop working',
         security: [{ bearerAuth: [] }],
         headers: boundProofHeaders,
-        params: Type.Object({ deviceId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        params: Type.Object({ deviceId: Type.String({ format: 'uuid' }) }),
         response: { 200: Device },
       },
     },

@@ -1,3 +1,4 @@
+import { SafeText } from '@tongban/service-kit';
 import { Type } from 'typebox';
 
 const B64url = (maxLength: number) =>
@@ -92,8 +93,4 @@ export const Passkey = Type.Object({
 });
 
 // A label the staff member reads back in a list: no control characters or bidi overrides.
-export const Label = Type.String({
-  minLength: 1,
-  maxLength: 64,
-  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]+$',
-});
+export const Label = SafeText({ maxLength: 64 });

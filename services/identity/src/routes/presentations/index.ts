@@ -1,14 +1,25 @@
-import type { ServiceInstance } from '@tongban/service-kit';
+import { SafeText, type ServiceInstance } from '@tongban/service-kit';
+import { MAX_PRESENTATION_TOKEN_LENGTH } from '@tongban/tokens';
 import { Type } from 'typebox';
 import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { issuePresentation } from '../../domain/presentations/issue-presentation.js';
-import { presentationQr } from '../../domain/presentations/presentation-qr.js';
+import {
+  presentationQr,
+  QR_RATE_LIMIT_PER_MINUTE,
+} from '../../domain/presentations/presentation-qr.js';
 import { ATTRIBUTES, verifyPresentation } from '../../domain/presentations/verify-presentation.js';
 import { requestContext } from '../context.js';
 import { boundProofHeaders } from '../dpop-header.js';
 
-const Token = Type.String({ minLength: 1, maxLength: 4096 });
+// Bounded above the 2 KB the token parser reads, so an oversized token still gets the parser's
+// malformed_token rather than a schema error; the QR route takes only the real size.
+const Token = SafeText({ maxLength: 4096 });
+const QrToken = Type.String({
+  maxLength: MAX_PRESENTATION_TOKEN_LENGTH,
+  pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+  description: 'A presentation token (compact JWS) issued by this service and not expired',
+});
 
 export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
@@ -35,7 +46,10 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
         body: Type.Object(
           {
             subjectId: Type.Optional(
-              Type.String({ maxLength: 64, description: 'If sent, must be your own' }),
+              Type.String({
+                pattern: '^[A-Za-z0-9_-]{1,64}$',
+                description: 'If sent, must be your own',
+              }),
             ),
           },
           { additionalProperties: false },
@@ -86,7 +100,7 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
           'Verify a scanned presentation (counter_clerk, or a client with presentations:verify); consumes it',
         security: [{ bearerAuth: [] }],
         body: Type.Object(
-          { token: Token, counter: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+          { token: Token, counter: Type.Optional(SafeText({ maxLength: 100 })) },
           { additionalProperties: false },
         ),
         response: {
@@ -114,12 +128,24 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
     app.get(
       `/v1/presentations/:token/qr.${format}`,
       {
-        // Renders only what the caller already holds (a token), for print; rate limited.
-        config: { public: true },
+        // Anonymous: it renders only a live token this service issued (presentation-qr.ts), and
+        // at most QR_RATE_LIMIT_PER_MINUTE images per address, so rendering cannot be farmed.
+        config: {
+          public: true,
+          rateLimit: { max: QR_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 },
+          errors: [
+            'malformed_token',
+            'signature_invalid',
+            'unknown_key',
+            'presentation_expired',
+            'presentation_not_yet_valid',
+          ],
+        },
         schema: {
           tags: ['presentations'],
           summary: `The presentation token as a QR code (${format.toUpperCase()}, ECC M)`,
-          params: Type.Object({ token: Token }),
+          description: `Only a token this service issued and that has not expired is rendered; ${QR_RATE_LIMIT_PER_MINUTE} images a minute per address.`,
+          params: Type.Object({ token: QrToken }),
         },
       },
       async (request, reply) => {

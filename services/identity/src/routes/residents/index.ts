@@ -4,6 +4,7 @@ import {
   idempotencyKeyFrom,
   replyIdempotent,
   runIdempotent,
+  SafeText,
   type ServiceInstance,
 } from '@tongban/service-kit';
 import { Type } from 'typebox';
@@ -30,13 +31,13 @@ export function residentRoutes(app: ServiceInstance, ctx: IdentityContext) {
         headers: IdempotencyKeyHeaders,
         body: Type.Object(
           {
-            fullName: Type.String({ minLength: 1, maxLength: 100 }),
+            fullName: SafeText({ maxLength: 100 }),
             birthDate: Type.String({ format: 'date' }),
             phone: Type.String({ pattern: '^\\+?[0-9]{6,20}$' }),
             idDocument: Type.Object(
               {
                 type: Type.Enum([...ID_DOCUMENT_TYPES]),
-                number: Type.String({ minLength: 5, maxLength: 40 }),
+                number: SafeText({ minLength: 5, maxLength: 40 }),
               },
               { additionalProperties: false },
             ),

@@ -1,5 +1,11 @@
 import type { Actor } from '@tongban/auth';
-import { type ApiError, errors, type RequestContext, withTransaction } from '@tongban/service-kit';
+import {
+  type ApiError,
+  errors,
+  isSafeText,
+  type RequestContext,
+  withTransaction,
+} from '@tongban/service-kit';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { recordTypes } from '../../db/schema.js';
@@ -48,6 +54,14 @@ export async function createRecordType({
       'Only an administrator of the issuing department declares its record types.',
     );
   }
+  const unsafe = unsafeText(input.fieldSchema, 'body.fieldSchema', 0);
+  if (unsafe) {
+    throw errors.validationFailed('The field schema holds text that is not allowed.', {
+      errors: [
+        { field: unsafe, message: 'holds control characters, bidi overrides or is too long' },
+      ],
+    });
+  }
   if (input.fieldSchema.type !== 'object' || typeof input.fieldSchema.properties !== 'object') {
     throw invalidSchema('must be an object schema with properties');
   }
@@ -82,4 +96,29 @@ export async function createRecordType({
     });
     return recordType;
   });
+}
+
+const MAX_SCHEMA_TEXT = 1000;
+const MAX_SCHEMA_DEPTH = 16;
+
+/**
+ * The field schema is free JSON, so the request schema cannot type its strings: every key and
+ * string in it meets the same safe-text rule as any other text field (descriptions may span
+ * lines), and it nests no deeper than a record's fields plausibly do. Returns the first offender.
+ */
+function unsafeText(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === 'string') {
+    return value.length > MAX_SCHEMA_TEXT || !isSafeText(value, { multiline: true })
+      ? path
+      : undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_SCHEMA_DEPTH) return path;
+  for (const [key, child] of Object.entries(value)) {
+    const at = `${path}.${key.slice(0, 40)}`;
+    if (key.length > 200 || !isSafeText(key)) return at;
+    const found = unsafeText(child, at, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -4,6 +4,7 @@ import {
   ListQuery,
   replyIdempotent,
   runIdempotent,
+  SafeText,
   type ServiceInstance,
 } from '@tongban/service-kit';
 import { Type } from 'typebox';
@@ -50,8 +51,8 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: RecordsDeps) {
             code: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }),
             name: Type.Object(
               {
-                zh: Type.String({ minLength: 1, maxLength: 100 }),
-                en: Type.String({ minLength: 1, maxLength: 200 }),
+                zh: SafeText({ maxLength: 100 }),
+                en: SafeText({ maxLength: 200 }),
               },
               { additionalProperties: false },
             ),
