@@ -37,6 +37,7 @@ import { departmentRoutes } from './routes/departments/index.js';
 import { deviceRoutes } from './routes/devices/index.js';
 import { meRoutes } from './routes/me/index.js';
 import { presentationRoutes } from './routes/presentations/index.js';
+import { requireResidentProof } from './routes/resident-proof.js';
 import { residentRoutes } from './routes/residents/index.js';
 import { statusListRoutes } from './routes/status-lists/index.js';
 
@@ -105,6 +106,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   });
 
   rotateKeysByAge(app, keys);
+  requireResidentProof(app, ctx);
 
   departmentRoutes(app, ctx);
   adminRoutes(app, ctx);

@@ -5,6 +5,7 @@ import type { IdentityContext } from '../../domain/context.js';
 import { activateDevice } from '../../domain/devices/activate-device.js';
 import { listMyDevices, revokeMyDevice } from '../../domain/devices/resident-devices.js';
 import { requestContext } from '../context.js';
+import { RESIDENT_ERRORS } from '../resident-proof.js';
 
 const Device = Type.Object({
   id: Type.String(),
@@ -14,7 +15,7 @@ const Device = Type.Object({
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
-const resident = { auth: { kinds: ['resident'] as const } };
+const resident = { auth: { kinds: ['resident'] as const }, errors: [...RESIDENT_ERRORS] };
 
 export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { IdentityContext } from '../../domain/context.js';
 import { listMyVerifications } from '../../domain/verifications/list-my-verifications.js';
 import { requestContext } from '../context.js';
+import { RESIDENT_ERRORS } from '../resident-proof.js';
 
 const Verification = Type.Object({
   id: Type.String(),
@@ -21,7 +22,7 @@ export function meRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.get(
     '/v1/me/verifications',
     {
-      config: { auth: { kinds: ['resident'] } },
+      config: { auth: { kinds: ['resident'] }, errors: [...RESIDENT_ERRORS] },
       schema: {
         tags: ['me'],
         summary: 'Who verified my identity, when and where',

@@ -1,11 +1,11 @@
 import type { ServiceInstance } from '@tongban/service-kit';
 import { Type } from 'typebox';
-import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { issuePresentation } from '../../domain/presentations/issue-presentation.js';
 import { presentationQr } from '../../domain/presentations/presentation-qr.js';
 import { ATTRIBUTES, verifyPresentation } from '../../domain/presentations/verify-presentation.js';
 import { requestContext } from '../context.js';
+import { RESIDENT_ERRORS, residentDeviceOf } from '../resident-proof.js';
 
 const Token = Type.String({ minLength: 1, maxLength: 4096 });
 
@@ -15,13 +15,7 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
     {
       config: {
         auth: { kinds: ['resident'] },
-        errors: [
-          'invalid_dpop_proof',
-          'device_revoked',
-          'credential_revoked',
-          'credential_suspended',
-          'not_found',
-        ],
+        errors: [...RESIDENT_ERRORS, 'credential_revoked', 'credential_suspended', 'not_found'],
       },
       schema: {
         tags: ['presentations'],
@@ -48,12 +42,10 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
       },
     },
     async (request, reply) => {
-      const accessToken = (request.headers.authorization ?? '').replace(/^\S+\s+/, '');
       const result = await issuePresentation({
         ctx: requestContext(request, ctx),
         input: {
-          request: proofRequestOf(request),
-          accessToken,
+          device: residentDeviceOf(request),
           ...(request.body.subjectId === undefined ? {} : { subjectId: request.body.subjectId }),
         },
       });
