@@ -40,6 +40,7 @@ import { presentationRoutes } from './routes/presentations/index.js';
 import { requireResidentProof } from './routes/resident-proof.js';
 import { residentRoutes } from './routes/residents/index.js';
 import { statusListRoutes } from './routes/status-lists/index.js';
+import { verificationRoutes } from './routes/verifications/index.js';
 
 export interface IdentityDeps {
   readonly config: IdentityConfig;
@@ -118,6 +119,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   statusListRoutes(app, ctx);
   keyRoutes(app, { service: 'identity', keys });
   meRoutes(app, ctx);
+  verificationRoutes(app, ctx);
   registerWebhooks(app, {
     db: database.db,
     clock,

@@ -283,7 +283,9 @@ describe('identity state changes write one event each', () => {
       });
     const revoked = await revoke(revokeId);
     expect(revoked.statusCode).toBe(200);
-    expect(await onlyEvent(revokeId, { keyId }, [...secrets, subjectId])).toMatchObject({
+    expect(
+      await onlyEvent(revokeId, { keyId, by: 'resident' }, [...secrets, subjectId]),
+    ).toMatchObject({
       type: 'device.revoked',
       aggregate_id: deviceId,
       actor: `resident:${subjectId}`,

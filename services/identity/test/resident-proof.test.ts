@@ -30,6 +30,7 @@ const CALLS: Record<
 > = {
   'GET /v1/me/verifications': () => ({ method: 'GET', url: '/v1/me/verifications' }),
   'GET /v1/me/devices': () => ({ method: 'GET', url: '/v1/me/devices' }),
+  'GET /v1/me/events': () => ({ method: 'GET', url: '/v1/me/events' }),
   'POST /v1/me/devices/:deviceId/revoke': (r) => ({
     method: 'POST',
     url: `/v1/me/devices/${r.deviceId}/revoke`,
