@@ -31,8 +31,8 @@ export function schemaCompilers(): FastifySchemaCompiler<unknown> {
 // Ajv coerces with JavaScript's Number(): "0x1", "01", "+1", "1.0", "1e0" and " 1" all become 1,
 // so /v1/status-lists/0x1 served list 1. A number in a path, query or header is accepted only
 // in its one plain decimal spelling, checked on the text before Ajv converts it.
-const PLAIN_INTEGER = /^-?(0|[1-9][0-9]*)$/;
-const PLAIN_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+const PLAIN_INTEGER = /^(0|-?[1-9][0-9]*)$/;
+const PLAIN_NUMBER = /^(?!-0$)-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 
 type Validator = ReturnType<FastifySchemaCompiler<unknown>>;
 
