@@ -40,8 +40,10 @@ import { deviceRoutes } from './routes/devices/index.js';
 import { meRoutes } from './routes/me/index.js';
 import { passkeyRoutes } from './routes/passkeys/index.js';
 import { presentationRoutes } from './routes/presentations/index.js';
+import { requireResidentProof } from './routes/resident-proof.js';
 import { residentRoutes } from './routes/residents/index.js';
 import { statusListRoutes } from './routes/status-lists/index.js';
+import { verificationRoutes } from './routes/verifications/index.js';
 
 export interface IdentityDeps {
   readonly config: IdentityConfig;
@@ -109,6 +111,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   });
 
   rotateKeysByAge(app, keys);
+  requireResidentProof(app, ctx);
 
   departmentRoutes(app, ctx);
   departmentSecurityRoutes(app, ctx);
@@ -122,6 +125,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   statusListRoutes(app, ctx);
   keyRoutes(app, { service: 'identity', keys });
   meRoutes(app, ctx);
+  verificationRoutes(app, ctx);
   registerWebhooks(app, {
     db: database.db,
     clock,

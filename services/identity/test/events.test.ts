@@ -269,23 +269,31 @@ describe('identity state changes write one event each', () => {
 
     const token = await residentToken(t.app, device);
     const revokeId = requestId();
-    const revoke = (id: string) =>
+    const revoke = async (id: string) =>
       t.app.inject({
         method: 'POST',
         url: `/v1/me/devices/${deviceId}/revoke`,
-        headers: { authorization: `DPoP ${token}`, 'x-request-id': id },
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: await device.proof('POST', `/v1/me/devices/${deviceId}/revoke`, {
+            accessToken: token,
+          }),
+          'x-request-id': id,
+        },
       });
     const revoked = await revoke(revokeId);
     expect(revoked.statusCode).toBe(200);
-    expect(await onlyEvent(revokeId, { keyId }, [...secrets, subjectId])).toMatchObject({
+    expect(
+      await onlyEvent(revokeId, { keyId, by: 'resident' }, [...secrets, subjectId]),
+    ).toMatchObject({
       type: 'device.revoked',
       aggregate_id: deviceId,
       actor: `resident:${subjectId}`,
       request_id: revokeId,
     });
-    // Revoking it again answers the same and records nothing more.
+    // The revoked device's token is dead at once: revoking again is refused and records nothing.
     const againId = requestId();
-    expect((await revoke(againId)).statusCode).toBe(200);
+    expect((await revoke(againId)).statusCode).toBe(401);
     expect(await eventsOf(againId)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import {
   activate,
   adminToken,
+  asResident,
   clerkIn,
   Device,
   enrol,
@@ -72,11 +73,7 @@ describe('enrol → activate → present → verify, over HTTP', () => {
     expect((await verify(t.app, clerk, await presentation(t.app, device, token))).statusCode).toBe(
       200,
     );
-    const mine = await t.app.inject({
-      method: 'GET',
-      url: '/v1/me/verifications',
-      headers: { authorization: `DPoP ${token}` },
-    });
+    const mine = await asResident(t.app, { device, token }, 'GET', '/v1/me/verifications');
     expect(mine.statusCode).toBe(200);
     expect(mine.json().items).toHaveLength(1);
     expect(mine.json().items[0]).toMatchObject({
@@ -188,38 +185,23 @@ describe('POST /v1/presentations authorization', () => {
     expect(res.statusCode).toBe(403);
   });
 
-  it('stops issuing to a revoked device', async () => {
+  it('stops issuing to a revoked device: its token is dead at once', async () => {
     const a = await residentWithDevice(t, clerk);
-    const devices = await t.app.inject({
-      method: 'GET',
-      url: '/v1/me/devices',
-      headers: { authorization: `DPoP ${a.token}` },
-    });
+    const devices = await asResident(t.app, a, 'GET', '/v1/me/devices');
     const id = devices.json().items[0].id;
-    const revoked = await t.app.inject({
-      method: 'POST',
-      url: `/v1/me/devices/${id}/revoke`,
-      headers: { authorization: `DPoP ${a.token}` },
-    });
+    const revoked = await asResident(t.app, a, 'POST', `/v1/me/devices/${id}/revoke`);
     expect(revoked.json().revokedAt).not.toBeNull();
     const res = await requestPresentation(t.app, a.device, a.token);
-    expect(res.statusCode).toBe(403);
-    expect(res.json().code).toBe('device_revoked');
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('unauthorized');
+    expect(res.headers['www-authenticate']).toBe('DPoP error="invalid_token"');
   });
 
   it('refuses at the counter a code shown before its device was revoked, with device_revoked', async () => {
     const a = await residentWithDevice(t, clerk);
     const minted = await presentation(t.app, a.device, a.token);
-    const devices = await t.app.inject({
-      method: 'GET',
-      url: '/v1/me/devices',
-      headers: { authorization: `DPoP ${a.token}` },
-    });
-    await t.app.inject({
-      method: 'POST',
-      url: `/v1/me/devices/${devices.json().items[0].id}/revoke`,
-      headers: { authorization: `DPoP ${a.token}` },
-    });
+    const devices = await asResident(t.app, a, 'GET', '/v1/me/devices');
+    await asResident(t.app, a, 'POST', `/v1/me/devices/${devices.json().items[0].id}/revoke`);
     const res = await verify(t.app, clerk, minted);
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('device_revoked');

@@ -11,8 +11,12 @@ describe('POST /v1/credentials/{id}/suspend, on the state-change path', () => {
   beforeAll(async () => {
     t = await startTestApp();
     const admin = await adminToken(t.app);
-    clerk = (await clerkIn(t.app, admin)).token;
-    departmentAdmin = (await clerkIn(t.app, admin, { roles: ['department_admin'] })).token;
+    const counter = await clerkIn(t.app, admin);
+    clerk = counter.token;
+    // Only the enrolling department's administrators change its credentials.
+    departmentAdmin = (
+      await clerkIn(t.app, admin, { department: counter.department, roles: ['department_admin'] })
+    ).token;
   });
   afterAll(() => t.close());
 

@@ -1096,7 +1096,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A credential and its status */
+        /** A credential and its status (counter_clerk or department_admin of the enrolling department, system_admin) */
         get: {
             parameters: {
                 query?: never;
@@ -1200,7 +1200,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reinstate a suspended credential (department_admin) */
+        /** Reinstate a suspended credential (department_admin of the enrolling department, system_admin) */
         post: {
             parameters: {
                 query?: never;
@@ -1359,7 +1359,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a credential for good (department_admin); verification fails at once */
+        /** Revoke a credential for good (department_admin of the enrolling department, system_admin); verification fails at once */
         post: {
             parameters: {
                 query?: never;
@@ -1518,7 +1518,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Suspend a credential (department_admin); reversible */
+        /** Suspend a credential (department_admin of the enrolling department, system_admin); reversible */
         post: {
             parameters: {
                 query?: never;
@@ -2544,6 +2544,8 @@ export interface paths {
                                 label: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
+                                /** @description Who revoked it: the resident from a device, or a clerk at a counter */
+                                revokedBy: "resident" | "counter" | null;
                             }[];
                             nextCursor: null;
                         };
@@ -2656,6 +2658,8 @@ export interface paths {
                             label: string;
                             lastUsedAt: string | null;
                             revokedAt: string | null;
+                            /** @description Who revoked it: the resident from a device, or a clerk at a counter */
+                            revokedBy: "resident" | "counter" | null;
                         };
                     };
                 };
@@ -2719,6 +2723,114 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What happened to my account: enrolment, new activation codes, devices activated and revoked, and where */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                by: "counter" | "resident";
+                                department: {
+                                    code: string;
+                                    name: {
+                                        en: string;
+                                        zh: string;
+                                    };
+                                } | null;
+                                id: string;
+                                /** Format: date-time */
+                                occurredAt: string;
+                                summary: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                type: "resident.enrolled" | "activation_code.issued" | "device.activated" | "device.revoked";
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2942,6 +3054,8 @@ export interface paths {
                             items: {
                                 counter: string | null;
                                 id: string;
+                                /** @description A scanned QR code, or an ID card checked by a clerk at a counter */
+                                method: "presentation" | "in_person";
                                 /** Format: date-time */
                                 verifiedAt: string;
                                 verifier: {
@@ -3101,8 +3215,6 @@ export interface paths {
                 };
                 /**
                  * @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this.
-                 *
-                 *     `device_revoked`: The device that made the request or showed the code is revoked or unknown.
                  *
                  *     `credential_revoked`: The resident's credential has been revoked.
                  *
@@ -3678,6 +3790,487 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/residents/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find an enrolled resident by the ID card in front of you (counter_clerk)
+         * @description The number is matched by its keyed hash and never stored or logged; a POST keeps it out of URLs and access logs. Unknown → 404, nothing more.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        idDocumentType: "resident_id_card" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                        idNumber: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            idDocumentType: string;
+                            idNumberMasked: string;
+                            subjectId: string;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/residents/{subjectId}/activation-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new one-time activation code for an enrolled resident, after checking them in person (counter_clerk)
+         * @description The way back after a lost or revoked phone. Earlier unused codes of the resident stop working. The code is returned once (a retry with the same Idempotency-Key gets it again) and kept only as a hash.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes retries of this request safe: a repeat with the same key and body within 24 h returns the first response (with Idempotent-Replayed: true) instead of acting again. A Structured Field string ("…") or a bare value, 1–255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    subjectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            activation: {
+                                code: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                /** @description data: URL */
+                                qrPng: string;
+                                qrSvg: string;
+                                qrText: string;
+                            };
+                            subjectId: string;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/residents/{subjectId}/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A resident's devices, for the counter (counter_clerk) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    subjectId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                keyId: string;
+                                label: string;
+                                lastUsedAt: string | null;
+                                revokedAt: string | null;
+                                /** @description Who revoked it: the resident from a device, or a clerk at a counter */
+                                revokedBy: "resident" | "counter" | null;
+                            }[];
+                            nextCursor: null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/residents/{subjectId}/devices/{deviceId}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a resident's device at the counter, with a reason (counter_clerk); its tokens stop working at once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    subjectId: string;
+                    deviceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            keyId: string;
+                            label: string;
+                            lastUsedAt: string | null;
+                            revokedAt: string | null;
+                            /** @description Who revoked it: the resident from a device, or a clerk at a counter */
+                            revokedBy: "resident" | "counter" | null;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/staff": {
         parameters: {
             query?: never;
@@ -4183,6 +4776,135 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/verifications/in-person": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that you checked a resident’s physical ID card at the counter (counter_clerk), for residents without a smartphone
+         * @description Gives a verification id of the same kind a scanned QR gives (method in_person); the resident sees it in GET /v1/me/verifications. The number is matched by its keyed hash and kept out of the audit event. Unknown document → 404.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        counter: string;
+                        /** @enum {unknown} */
+                        idDocumentType: "resident_id_card" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                        idNumber: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            credentialId: string;
+                            /** @enum {string} */
+                            method: "in_person";
+                            subjectId: string;
+                            verificationId: string;
+                            /** Format: date-time */
+                            verifiedAt: string;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this.
+                 *
+                 *     `credential_revoked`: The resident's credential has been revoked.
+                 *
+                 *     `credential_suspended`: The resident's credential is suspended until an administrator reinstates it.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

@@ -227,6 +227,9 @@ export const devices = identity.table(
     createdAt: ts('created_at').notNull().defaultNow(),
     lastUsedAt: ts('last_used_at'),
     revokedAt: ts('revoked_at'),
+    /** Who revoked it: the resident from a device, or a counter clerk after checking the person. */
+    revokedBy: text('revoked_by'),
+    revokedReason: text('revoked_reason'),
   },
   (t) => [
     uniqueIndex('devices_jkt_key').on(t.jkt),
@@ -246,17 +249,20 @@ export const proofJtis = identity.table(
 );
 
 /**
- * Every successful verification of a presentation. The unique jti is what makes a QR single
- * use: the insert that wins the race is the one verification; every other gets a conflict.
+ * Every successful verification of a resident: a scanned presentation (method `presentation`),
+ * or an ID card checked by a clerk at a counter (`in_person`, no token and no device). The unique
+ * jti is what makes a QR single use: the insert that wins the race is the one verification;
+ * every other gets a conflict.
  */
 export const verifications = identity.table(
   'verifications',
   {
     id: text('id').primaryKey(),
-    jti: text('jti').notNull(),
+    method: text('method').notNull().default('presentation'),
+    jti: text('jti'),
     subjectId: text('subject_id').notNull(),
     credentialId: text('credential_id').notNull(),
-    deviceId: text('device_id').notNull(),
+    deviceId: text('device_id'),
     verifierKind: text('verifier_kind').notNull(),
     verifierId: text('verifier_id').notNull(),
     verifierDepartment: text('verifier_department').notNull(),
@@ -266,6 +272,11 @@ export const verifications = identity.table(
   (t) => [
     uniqueIndex('verifications_jti_key').on(t.jti),
     index('verifications_subject_idx').on(t.subjectId, t.verifiedAt),
+    check('verifications_method', sql`${t.method} in ('presentation', 'in_person')`),
+    check(
+      'verifications_presentation_has_token',
+      sql`${t.method} <> 'presentation' or (${t.jti} is not null and ${t.deviceId} is not null)`,
+    ),
   ],
 );
 

@@ -193,5 +193,33 @@ export async function residentWithDevice(
   const device = await Device.create(clock, alg);
   const activated = await activate(app, enrolled.activation.code, device);
   if (activated.statusCode !== 201) throw new Error(`activate: ${activated.body}`);
-  return { enrolled, device, token: await residentToken(app, device) };
+  return {
+    enrolled,
+    device,
+    deviceId: activated.json().deviceId as string,
+    token: await residentToken(app, device),
+  };
+}
+
+/**
+ * A resident's request as the phone makes it: the DPoP-bound token and a fresh proof for this
+ * method and path, bound to the token (RFC 9449 §7.1).
+ */
+export async function asResident(
+  app: ServiceInstance,
+  { device, token }: { device: Device; token: string },
+  method: 'GET' | 'POST',
+  url: string,
+  payload?: Record<string, unknown>,
+): Promise<Response> {
+  const path = url.split('?')[0] ?? url;
+  return app.inject({
+    method,
+    url,
+    headers: {
+      authorization: `DPoP ${token}`,
+      dpop: await device.proof(method, path, { accessToken: token }),
+    },
+    ...(payload === undefined ? {} : { payload }),
+  });
 }

@@ -1,3 +1,4 @@
+import type { Db } from '@tongban/db';
 import {
   errors,
   etagOf,
@@ -8,7 +9,7 @@ import {
   withTransaction,
 } from '@tongban/service-kit';
 import { eq, inArray } from 'drizzle-orm';
-import { credentialEvents, credentials } from '../../db/schema.js';
+import { credentialEvents, credentials, residents } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { recordChange } from '../events/record-change.js';
@@ -37,11 +38,30 @@ export function toCredential(row: CredentialRow) {
   };
 }
 
-function canManage(actor: Actor): boolean {
-  return (
-    actor.kind === 'staff' &&
-    (actor.roles.includes('department_admin') || actor.roles.includes('system_admin'))
-  );
+function isSystemAdmin(actor: Actor): boolean {
+  return actor.kind === 'staff' && actor.roles.includes('system_admin');
+}
+
+/**
+ * A credential belongs to the department that enrolled its resident (residents.enrolled_department,
+ * written in the enrolment transaction): only that department's staff, or a system administrator,
+ * act on it. Roles are checked per route; this is the department half.
+ */
+function assertSameDepartment(actor: Actor, enrolledDepartment: string, what: string): void {
+  if (isSystemAdmin(actor)) return;
+  if (actor.kind !== 'staff' || actor.department !== enrolledDepartment) {
+    throw errors.forbidden(`Only the enrolling department's staff may ${what} this credential.`);
+  }
+}
+
+async function credentialWithDepartment(db: Db, id: string) {
+  const [row] = await db
+    .select({ credential: credentials, enrolledDepartment: residents.enrolledDepartment })
+    .from(credentials)
+    .innerJoin(residents, eq(residents.subjectId, credentials.subjectId))
+    .where(eq(credentials.id, id))
+    .limit(1);
+  return row;
 }
 
 export async function getCredential({
@@ -51,14 +71,17 @@ export async function getCredential({
   ctx: RequestContext<Actor>;
   input: { id: string };
 }) {
-  if (ctx.actor.kind !== 'staff') throw errors.forbidden();
-  const [row] = await ctx.db
-    .select()
-    .from(credentials)
-    .where(eq(credentials.id, input.id))
-    .limit(1);
+  const { actor } = ctx;
+  const allowed =
+    actor.kind === 'staff' &&
+    (isSystemAdmin(actor) ||
+      actor.roles.includes('department_admin') ||
+      actor.roles.includes('counter_clerk'));
+  if (!allowed) throw errors.forbidden('Reading a credential needs a counter or admin role.');
+  const row = await credentialWithDepartment(ctx.db, input.id);
   if (!row) throw errors.notFound('No such credential.');
-  return row;
+  assertSameDepartment(actor, row.enrolledDepartment, 'read');
+  return row.credential;
 }
 
 /**
@@ -74,17 +97,17 @@ export async function changeCredentialStatus({
   input: { id: string; action: StatusAction; reason: string; ifMatch?: IfMatch | undefined };
 }) {
   const { actor } = ctx;
-  if (!canManage(actor))
-    throw errors.forbidden('Changing a credential needs the department_admin role.');
+  const manager =
+    actor.kind === 'staff' &&
+    (actor.roles.includes('department_admin') || actor.roles.includes('system_admin'));
+  if (!manager) throw errors.forbidden('Changing a credential needs the department_admin role.');
   const rule = TRANSITIONS[input.action];
   const now = ctx.clock();
   const changed = await withTransaction(ctx, async (ctx) => {
-    const [current] = await ctx.db
-      .select()
-      .from(credentials)
-      .where(eq(credentials.id, input.id))
-      .limit(1);
-    if (!current) throw errors.notFound('No such credential.');
+    const found = await credentialWithDepartment(ctx.db, input.id);
+    if (!found) throw errors.notFound('No such credential.');
+    assertSameDepartment(actor, found.enrolledDepartment, 'change');
+    const current = found.credential;
     if (!ifMatchHolds(input.ifMatch, etagOf(current))) {
       throw errors.versionConflict('The credential changed since you read it.');
     }

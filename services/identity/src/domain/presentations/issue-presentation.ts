@@ -1,23 +1,23 @@
 import { errors, type RequestContext } from '@tongban/service-kit';
 import { issuePresentationToken } from '@tongban/tokens';
-import { and, eq, isNull } from 'drizzle-orm';
-import { credentials, devices } from '../../db/schema.js';
-import { problem } from '../../errors.js';
-import { type ProofRequest, verifyRequestProof } from '../auth/device-proof.js';
+import { eq } from 'drizzle-orm';
+import { credentials } from '../../db/schema.js';
+import type { ResidentDevice } from '../auth/resident-request.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { credentialRefusal } from './refusals.js';
 
 /**
  * The resident's phone asks for a fresh presentation token every minute. The request carries the
- * resident's access token and a new device proof bound to it, so neither a stolen access token nor
- * a replayed request can mint a QR code: only the device holding the key can.
+ * resident's access token and a new device proof bound to it, checked for every resident request
+ * (routes/resident-proof.ts) before this runs, so neither a stolen access token nor a replayed
+ * request can mint a QR code: only the active device holding the key can.
  */
 export async function issuePresentation({
   ctx,
   input,
 }: {
   ctx: RequestContext<Actor> & Pick<IdentityContext, 'keys' | 'config'>;
-  input: { request: ProofRequest; accessToken: string; subjectId?: string };
+  input: { device: ResidentDevice; subjectId?: string };
 }) {
   const { actor } = ctx;
   if (actor.kind !== 'resident') throw errors.forbidden('Only residents obtain presentations.');
@@ -25,27 +25,7 @@ export async function issuePresentation({
     throw errors.forbidden('A presentation can only be issued for yourself.');
   }
   const now = ctx.clock();
-  const proof = await verifyRequestProof(ctx, input.request, now, input.accessToken);
-  if (actor.dpopKeyThumbprint !== undefined && actor.dpopKeyThumbprint !== proof.jkt) {
-    throw problem(
-      'invalid_dpop_proof',
-      'The proof was signed by another key than the token is bound to.',
-    );
-  }
-  const [device] = await ctx.db
-    .select()
-    .from(devices)
-    .where(
-      and(
-        eq(devices.jkt, proof.jkt),
-        eq(devices.subjectId, actor.subject),
-        isNull(devices.revokedAt),
-      ),
-    )
-    .limit(1);
-  if (!device) {
-    throw problem('device_revoked', 'This device is not active for this resident.');
-  }
+  const { device } = input;
   const [credential] = await ctx.db
     .select()
     .from(credentials)

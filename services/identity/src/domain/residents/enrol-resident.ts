@@ -2,13 +2,18 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { seal } from '@tongban/keys';
 import { errors, type RequestContext, withTransaction } from '@tongban/service-kit';
 import { STATUS_LIST_CAPACITY } from '@tongban/tokens';
-import { keyedHash, randomToken, sha256 } from '../../crypto/secrets.js';
+import { randomToken, sha256 } from '../../crypto/secrets.js';
 import { activationCodes, credentials, residents } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import type { Actor, IdentityContext } from '../context.js';
 import { recordChange } from '../events/record-change.js';
 import { renderQr } from '../qr.js';
-import { type IdDocumentType, maskDocumentNumber, normaliseDocumentNumber } from './id-document.js';
+import {
+  documentLookupHash,
+  type IdDocumentType,
+  maskDocumentNumber,
+  normaliseDocumentNumber,
+} from './id-document.js';
 
 export const ACTIVATION_TTL_MS = 24 * 60 * 60_000;
 
@@ -34,7 +39,7 @@ export async function enrolResident({
   const { actor } = ctx;
   const now = ctx.clock();
   const number = normaliseDocumentNumber(input.idDocument.type, input.idDocument.number);
-  const lookup = keyedHash(ctx.secrets.idLookupKey, `${input.idDocument.type}:${number}`);
+  const lookup = documentLookupHash(ctx.secrets, input.idDocument.type, number);
   // 96 random bits: the pseudonymous subject id that tokens carry instead of the ID number.
   const subjectId = randomToken(12);
   const credentialId = `cred_${randomToken(12)}`;
@@ -77,7 +82,7 @@ export async function enrolResident({
       if (attempt >= 8) throw errors.internal();
     }
     await tx.insert(activationCodes).values({
-      codeHash: sha256(code.replace(/-/g, '')),
+      codeHash: sha256(normaliseActivationCode(code)),
       subjectId,
       expiresAt,
       createdBy: actor.subject,
@@ -91,18 +96,23 @@ export async function enrolResident({
     });
   });
 
-  const qrText = `tongban:activate:${code}`;
-  const [svg, png] = await Promise.all([renderQr(qrText, 'svg'), renderQr(qrText, 'png')]);
   return {
     subjectId,
     credential: { id: credentialId, statusIndex, status: 'valid' as const },
-    activation: {
-      code,
-      expiresAt: expiresAt.toISOString(),
-      qrText,
-      qrSvg: svg.toString('utf8'),
-      qrPng: `data:image/png;base64,${png.toString('base64')}`,
-    },
+    activation: await printableActivation(code, expiresAt),
+  };
+}
+
+/** The activation code as the counter prints it: the code, its deadline and its QR. */
+export async function printableActivation(code: string, expiresAt: Date) {
+  const qrText = `tongban:activate:${code}`;
+  const [svg, png] = await Promise.all([renderQr(qrText, 'svg'), renderQr(qrText, 'png')]);
+  return {
+    code,
+    expiresAt: expiresAt.toISOString(),
+    qrText,
+    qrSvg: svg.toString('utf8'),
+    qrPng: `data:image/png;base64,${png.toString('base64')}`,
   };
 }
 

@@ -1,4 +1,5 @@
 import { errors } from '@tongban/service-kit';
+import { keyedHash, type Secrets } from '../../crypto/secrets.js';
 
 export const ID_DOCUMENT_TYPES = [
   'resident_id_card',
@@ -20,16 +21,20 @@ export function residentIdChecksumValid(id: string): boolean {
 }
 
 /** Canonical form used for the keyed hash: one document, one spelling. */
-export function normaliseDocumentNumber(type: IdDocumentType, raw: string): string {
+export function normaliseDocumentNumber(
+  type: IdDocumentType,
+  raw: string,
+  field = 'body.idDocument.number',
+): string {
   const number = raw.replace(/[\s-]/g, '').toUpperCase();
   if (type === 'resident_id_card' && !residentIdChecksumValid(number)) {
     throw errors.validationFailed('The resident ID card number is not valid (check digit).', {
-      errors: [{ field: 'body.idDocument.number', message: 'fails the GB 11643 check digit' }],
+      errors: [{ field, message: 'fails the GB 11643 check digit' }],
     });
   }
   if (!/^[A-Z0-9]{5,32}$/.test(number)) {
     throw errors.validationFailed('The document number is not valid.', {
-      errors: [{ field: 'body.idDocument.number', message: 'must be 5–32 letters or digits' }],
+      errors: [{ field, message: 'must be 5–32 letters or digits' }],
     });
   }
   return number;
@@ -39,4 +44,13 @@ export function normaliseDocumentNumber(type: IdDocumentType, raw: string): stri
 export function maskDocumentNumber(number: string): string {
   if (number.length <= 6) return `${number[0]}${'*'.repeat(number.length - 1)}`;
   return `${number.slice(0, 3)}${'*'.repeat(number.length - 7)}${number.slice(-4)}`;
+}
+
+/** The keyed hash a document is found by; only someone holding identity's key can compute it. */
+export function documentLookupHash(
+  secrets: Pick<Secrets, 'idLookupKey'>,
+  type: IdDocumentType,
+  normalisedNumber: string,
+): string {
+  return keyedHash(secrets.idLookupKey, `${type}:${normalisedNumber}`);
 }

@@ -47,6 +47,7 @@ export async function listMyVerifications({
     input.limit,
     (r) => ({
       id: r.v.id,
+      method: r.v.method as 'presentation' | 'in_person',
       verifiedAt: r.v.verifiedAt.toISOString(),
       verifier: {
         kind: r.v.verifierKind as 'staff' | 'client',

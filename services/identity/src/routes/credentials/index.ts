@@ -26,10 +26,13 @@ export function credentialRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.get(
     '/v1/credentials/:id',
     {
-      config: { auth: { kinds: ['staff'] } },
+      config: {
+        auth: { kinds: ['staff'], roles: ['counter_clerk', 'department_admin', 'system_admin'] },
+      },
       schema: {
         tags: ['credentials'],
-        summary: 'A credential and its status',
+        summary:
+          'A credential and its status (counter_clerk or department_admin of the enrolling department, system_admin)',
         security,
         params: Params,
         response: { 200: Credential },
@@ -45,9 +48,12 @@ export function credentialRoutes(app: ServiceInstance, ctx: IdentityContext) {
   );
 
   const actions: Record<StatusAction, string> = {
-    revoke: 'Revoke a credential for good (department_admin); verification fails at once',
-    suspend: 'Suspend a credential (department_admin); reversible',
-    reinstate: 'Reinstate a suspended credential (department_admin)',
+    revoke:
+      'Revoke a credential for good (department_admin of the enrolling department, system_admin); verification fails at once',
+    suspend:
+      'Suspend a credential (department_admin of the enrolling department, system_admin); reversible',
+    reinstate:
+      'Reinstate a suspended credential (department_admin of the enrolling department, system_admin)',
   };
   for (const [action, summary] of Object.entries(actions) as [StatusAction, string][]) {
     app.post(

@@ -6,16 +6,10 @@ import { activateDevice } from '../../domain/devices/activate-device.js';
 import { listMyDevices, revokeMyDevice } from '../../domain/devices/resident-devices.js';
 import { requestContext } from '../context.js';
 import { activationProofHeaders, boundProofHeaders } from '../dpop-header.js';
+import { RESIDENT_ERRORS } from '../resident-proof.js';
+import { Device } from './schemas.js';
 
-const Device = Type.Object({
-  id: Type.String(),
-  label: Type.String(),
-  keyId: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
-  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
-const resident = { auth: { kinds: ['resident'] as const }, errors: ['invalid_dpop_proof'] };
+const resident = { auth: { kinds: ['resident'] as const }, errors: [...RESIDENT_ERRORS] };
 
 export function deviceRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(

@@ -1,7 +1,6 @@
 import { SafeText, type ServiceInstance } from '@tongban/service-kit';
 import { MAX_PRESENTATION_TOKEN_LENGTH } from '@tongban/tokens';
 import { Type } from 'typebox';
-import { proofRequestOf } from '../../domain/auth/device-proof.js';
 import type { IdentityContext } from '../../domain/context.js';
 import { issuePresentation } from '../../domain/presentations/issue-presentation.js';
 import {
@@ -11,6 +10,7 @@ import {
 import { ATTRIBUTES, verifyPresentation } from '../../domain/presentations/verify-presentation.js';
 import { requestContext } from '../context.js';
 import { boundProofHeaders } from '../dpop-header.js';
+import { RESIDENT_ERRORS, residentDeviceOf } from '../resident-proof.js';
 
 // Bounded above the 2 KB the token parser reads, so an oversized token still gets the parser's
 // malformed_token rather than a schema error; the QR route takes only the real size.
@@ -27,13 +27,7 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
     {
       config: {
         auth: { kinds: ['resident'] },
-        errors: [
-          'invalid_dpop_proof',
-          'device_revoked',
-          'credential_revoked',
-          'credential_suspended',
-          'not_found',
-        ],
+        errors: [...RESIDENT_ERRORS, 'credential_revoked', 'credential_suspended', 'not_found'],
       },
       schema: {
         tags: ['presentations'],
@@ -63,12 +57,10 @@ export function presentationRoutes(app: ServiceInstance, ctx: IdentityContext) {
       },
     },
     async (request, reply) => {
-      const accessToken = (request.headers.authorization ?? '').replace(/^\S+\s+/, '');
       const result = await issuePresentation({
         ctx: requestContext(request, ctx),
         input: {
-          request: proofRequestOf(request),
-          accessToken,
+          device: residentDeviceOf(request),
           ...(request.body.subjectId === undefined ? {} : { subjectId: request.body.subjectId }),
         },
       });
