@@ -35,6 +35,7 @@ import { authRoutes } from './routes/auth/index.js';
 import { credentialRoutes } from './routes/credentials/index.js';
 import { departmentRoutes } from './routes/departments/index.js';
 import { deviceRoutes } from './routes/devices/index.js';
+import { loginThrottlingRoutes } from './routes/login-throttling/index.js';
 import { meRoutes } from './routes/me/index.js';
 import { presentationRoutes } from './routes/presentations/index.js';
 import { residentRoutes } from './routes/residents/index.js';
@@ -109,6 +110,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   departmentRoutes(app, ctx);
   adminRoutes(app, ctx);
   authRoutes(app, ctx);
+  loginThrottlingRoutes(app, ctx);
   residentRoutes(app, ctx);
   deviceRoutes(app, ctx);
   presentationRoutes(app, ctx);

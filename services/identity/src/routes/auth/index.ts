@@ -18,7 +18,7 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/auth/login',
     {
-      config: { public: true, errors: ['unauthorized'] },
+      config: { public: true, errors: ['unauthorized', 'rate_limited', 'account_locked'] },
       schema: {
         tags: ['auth'],
         summary:
