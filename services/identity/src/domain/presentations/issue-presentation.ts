@@ -32,9 +32,11 @@ export async function issuePresentation({
       'The proof was signed by another key than the token is bound to.',
     );
   }
-  const [device] = await ctx.db
-    .select()
+  // The device and the credential in one round trip: issuance is the phone's hot path.
+  const [row] = await ctx.db
+    .select({ keyId: devices.keyId, credential: credentials })
     .from(devices)
+    .leftJoin(credentials, eq(credentials.subjectId, devices.subjectId))
     .where(
       and(
         eq(devices.jkt, proof.jkt),
@@ -43,14 +45,10 @@ export async function issuePresentation({
       ),
     )
     .limit(1);
-  if (!device) {
+  if (!row) {
     throw problem('device_revoked', 'This device is not active for this resident.');
   }
-  const [credential] = await ctx.db
-    .select()
-    .from(credentials)
-    .where(eq(credentials.subjectId, actor.subject))
-    .limit(1);
+  const { credential } = row;
   if (!credential) throw errors.notFound('No credential for this resident.');
   const refusal = credentialRefusal(credential.status);
   if (refusal) throw refusal;
@@ -63,7 +61,7 @@ export async function issuePresentation({
     subject: actor.subject,
     statusIndex: credential.statusIndex,
     // Stored at activation (deviceKeyId of the key); no need to hash the key again per QR.
-    deviceKeyId: device.keyId,
+    deviceKeyId: row.keyId,
     now,
   });
   return { token: issued.token, expiresAt: issued.expiresAt.toISOString() };
