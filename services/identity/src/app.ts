@@ -37,6 +37,7 @@ import { credentialRoutes } from './routes/credentials/index.js';
 import { departmentRoutes } from './routes/departments/index.js';
 import { departmentSecurityRoutes } from './routes/departments/security.js';
 import { deviceRoutes } from './routes/devices/index.js';
+import { loginThrottlingRoutes } from './routes/login-throttling/index.js';
 import { meRoutes } from './routes/me/index.js';
 import { passkeyRoutes } from './routes/passkeys/index.js';
 import { presentationRoutes } from './routes/presentations/index.js';
@@ -118,6 +119,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   adminRoutes(app, ctx);
   authRoutes(app, ctx);
   passkeyRoutes(app, ctx);
+  loginThrottlingRoutes(app, ctx);
   residentRoutes(app, ctx);
   deviceRoutes(app, ctx);
   presentationRoutes(app, ctx);

@@ -80,6 +80,12 @@ export const identityErrors = defineErrors('identity', {
     description:
       'The credential cannot make this change from its current status (e.g. reinstating a revoked one).',
   },
+  account_locked: {
+    status: 423,
+    title: 'Account locked',
+    description:
+      'The staff account reached 100 consecutive failed sign-ins and is blocked from every address until an administrator unlocks it (POST /v1/staff/{id}/unlock).',
+  },
   unsupported_grant_type: {
     status: 400,
     title: 'Unsupported grant type',

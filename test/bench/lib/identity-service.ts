@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,8 @@ export interface IdentityService {
   readonly adminPassword: string;
   /** How long spawning took until /readyz answered 200 (migrations, key creation, initdb). */
   readonly startupMs: number;
+  /** Processes serving requests (node:cluster workers behind the one port, or 1). */
+  readonly workers: number;
   /** CPU seconds (user + system) the process has used so far, from /proc; undefined elsewhere. */
   cpuSeconds(): number | undefined;
   /** The last 32 KiB of its stdout and stderr. */
@@ -34,6 +36,11 @@ export interface StartOptions {
   /** Extra Node flags for the service process, e.g. `--cpu-prof`. */
   readonly nodeFlags?: readonly string[];
   readonly startTimeoutMs?: number;
+  /**
+   * Worker processes behind one port (node:cluster, lib/identity-cluster.ts). More than one needs
+   * the PostgreSQL server at DATABASE_URL: an embedded database belongs to one process.
+   */
+  readonly workers?: number;
 }
 
 /**
@@ -67,6 +74,11 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
   let data: string;
   let removeData: () => Promise<void>;
   const serverUrl = process.env.DATABASE_URL?.trim();
+  const workers = options.workers ?? 1;
+  if (workers > 1 && !serverUrl) {
+    throw new Error('several identity workers share one database: set DATABASE_URL');
+  }
+  env.IDENTITY_WORKERS = String(workers);
   if (serverUrl) {
     const database = await createTestDatabase({ DATABASE_URL: serverUrl });
     if (database.kind !== 'postgres') throw new Error('expected a database on the server');
@@ -85,7 +97,12 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', ...(options.nodeFlags ?? []), 'services/identity/src/server.ts'],
+    [
+      '--import',
+      'tsx',
+      ...(options.nodeFlags ?? []),
+      workers > 1 ? 'test/bench/lib/identity-cluster.ts' : 'services/identity/src/server.ts',
+    ],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -128,7 +145,8 @@ export async function startIdentity(options: StartOptions = {}): Promise<Identit
     pid,
     adminPassword,
     startupMs: performance.now() - started,
-    cpuSeconds: () => processCpuSeconds(pid),
+    workers,
+    cpuSeconds: () => processTreeCpuSeconds(pid),
     output: () => output,
     stop,
   };
@@ -158,6 +176,24 @@ function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+/** The process and its children (the cluster's workers). */
+function processTreeCpuSeconds(pid: number): number | undefined {
+  const own = processCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  let total = own;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) total += processCpuSeconds(Number(entry)) ?? 0;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
 }
 
 // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on

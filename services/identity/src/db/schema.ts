@@ -56,8 +56,10 @@ export const staff = identity.table(
 );
 
 /**
- * Failed logins per account and per address, shared by every replica. A key is locked for a
- * while once it passes its threshold; a success clears the account's row.
+ * Sign-in throttling counters, shared by every replica (ADR 0012). Three kinds of key:
+ * `account:<username>` counts consecutive failures (blocked at 100 until an administrator
+ * unlocks), `pair:<username> <address>` delays one address's guesses at one account
+ * exponentially, and `address:<address>` limits one address's failures across accounts.
  */
 export const loginFailures = identity.table('login_failures', {
   key: text('key').primaryKey(),
@@ -125,6 +127,40 @@ export const passkeyChallenges = identity.table(
     index('passkey_challenges_expires_idx').on(t.expiresAt),
     check('passkey_challenges_purpose', sql`${t.purpose} in ('registration', 'authentication')`),
   ],
+);
+
+/**
+ * Addresses a staff member has signed in from. They are spared the per-address throttles, so a
+ * stranger elsewhere cannot keep the member out (NIST SP 800-63B-4 §3.2.2).
+ */
+export const staffKnownAddresses = identity.table(
+  'staff_known_addresses',
+  {
+    staffId: text('staff_id')
+      .notNull()
+      .references(() => staff.id),
+    address: text('address').notNull(),
+    lastSuccessAt: ts('last_success_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.staffId, t.address] })],
+);
+
+/** Every sign-in throttling decision about an account, for its department's administrators. */
+export const loginThrottleEvents = identity.table(
+  'login_throttle_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    staffId: text('staff_id')
+      .notNull()
+      .references(() => staff.id),
+    departmentCode: text('department_code').notNull(),
+    address: text('address'),
+    decision: text('decision').notNull(),
+    retryAfterSeconds: integer('retry_after_seconds'),
+    actorId: text('actor_id'),
+    at: ts('at').notNull(),
+  },
+  (t) => [index('login_throttle_events_department_idx').on(t.departmentCode, t.id)],
 );
 
 /** Department systems using OAuth 2.0 client credentials. */

@@ -1,20 +1,69 @@
 import type { Db } from '@tongban/db';
-import { eq, inArray, sql } from 'drizzle-orm';
-import { loginFailures } from '../schema.js';
+import { and, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { loginFailures, loginThrottleEvents, staffKnownAddresses } from '../schema.js';
 
-export async function lockedUntil(
+export type LoginFailureRow = typeof loginFailures.$inferSelect;
+
+export async function failureRows(
   db: Db,
   keys: readonly string[],
-  now: Date,
-): Promise<Date | undefined> {
+): Promise<Map<string, LoginFailureRow>> {
   const rows = await db
     .select()
     .from(loginFailures)
     .where(inArray(loginFailures.key, [...keys]));
-  const locks = rows
-    .map((r) => r.lockedUntil)
-    .filter((d): d is Date => d !== null && d.getTime() > now.getTime());
-  return locks.sort((a, b) => b.getTime() - a.getTime())[0];
+  return new Map(rows.map((r) => [r.key, r]));
+}
+
+/**
+ * Charges one attempt to an account before its password is checked, in one conditional
+ * statement: concurrent guesses on every replica cannot together pass the cap. Answers the
+ * failures counted so far, or undefined when the account already stands at the cap.
+ */
+export async function chargeAccount(
+  db: Db,
+  key: string,
+  { now, cap }: { now: Date; cap: number },
+): Promise<number | undefined> {
+  const [row] = await db
+    .insert(loginFailures)
+    .values({ key, failures: 1, windowStartedAt: now, lockedUntil: null })
+    .onConflictDoUpdate({
+      target: loginFailures.key,
+      set: { failures: sql`${loginFailures.failures} + 1` },
+      setWhere: lt(loginFailures.failures, cap),
+    })
+    .returning({ failures: loginFailures.failures });
+  return row?.failures;
+}
+
+/**
+ * One more consecutive failure of an (account, address) pair: the pair waits
+ * min(2^(n - free - 1), capSeconds) seconds after its n-th failure, nothing for the first `free`.
+ */
+export async function recordPairFailure(
+  db: Db,
+  key: string,
+  { now, free, capSeconds }: { now: Date; free: number; capSeconds: number },
+): Promise<void> {
+  const at = now.toISOString();
+  const delayAfter = (n: ReturnType<typeof sql>) =>
+    sql`case when ${n} <= ${free} then null else ${at}::timestamptz + least(power(2, ${n} - ${free} - 1), ${capSeconds}) * interval '1 second' end`;
+  await db
+    .insert(loginFailures)
+    .values({
+      key,
+      failures: 1,
+      windowStartedAt: now,
+      lockedUntil: free >= 1 ? null : new Date(now.getTime() + 1000),
+    })
+    .onConflictDoUpdate({
+      target: loginFailures.key,
+      set: {
+        failures: sql`${loginFailures.failures} + 1`,
+        lockedUntil: delayAfter(sql`${loginFailures.failures} + 1`),
+      },
+    });
 }
 
 /**
@@ -51,6 +100,65 @@ export async function recordFailure(
     });
 }
 
-export async function clearFailures(db: Db, key: string): Promise<void> {
-  await db.delete(loginFailures).where(eq(loginFailures.key, key));
+export async function clearFailures(db: Db, keys: readonly string[]): Promise<void> {
+  await db.delete(loginFailures).where(inArray(loginFailures.key, [...keys]));
+}
+
+/** Answers whether the staff member signed in from this address after `since`. */
+export async function isKnownAddress(
+  db: Db,
+  { staffId, address, since }: { staffId: string; address: string; since: Date },
+): Promise<boolean> {
+  const [row] = await db
+    .select({ staffId: staffKnownAddresses.staffId })
+    .from(staffKnownAddresses)
+    .where(
+      and(
+        eq(staffKnownAddresses.staffId, staffId),
+        eq(staffKnownAddresses.address, address),
+        gt(staffKnownAddresses.lastSuccessAt, since),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
+export async function rememberAddress(
+  db: Db,
+  { staffId, address, now }: { staffId: string; address: string; now: Date },
+): Promise<void> {
+  await db
+    .insert(staffKnownAddresses)
+    .values({ staffId, address, lastSuccessAt: now })
+    .onConflictDoUpdate({
+      target: [staffKnownAddresses.staffId, staffKnownAddresses.address],
+      set: { lastSuccessAt: now },
+    });
+}
+
+export type ThrottleEventRow = typeof loginThrottleEvents.$inferSelect;
+
+export async function insertThrottleEvent(
+  db: Db,
+  event: Omit<typeof loginThrottleEvents.$inferInsert, 'id'>,
+): Promise<void> {
+  await db.insert(loginThrottleEvents).values(event);
+}
+
+/** Newest first; `before` is the id the previous page ended at. */
+export async function listThrottleEvents(
+  db: Db,
+  { department, before, limit }: { department: string; before: number | undefined; limit: number },
+): Promise<ThrottleEventRow[]> {
+  return db
+    .select()
+    .from(loginThrottleEvents)
+    .where(
+      and(
+        eq(loginThrottleEvents.departmentCode, department),
+        before === undefined ? undefined : lt(loginThrottleEvents.id, before),
+      ),
+    )
+    .orderBy(desc(loginThrottleEvents.id))
+    .limit(limit);
 }

@@ -13,7 +13,10 @@ export function authRoutes(app: ServiceInstance, ctx: IdentityContext) {
   app.post(
     '/v1/auth/login',
     {
-      config: { public: true, errors: ['unauthorized', 'passkey_required'] },
+      config: {
+        public: true,
+        errors: ['unauthorized', 'rate_limited', 'account_locked', 'passkey_required'],
+      },
       schema: {
         tags: ['auth'],
         summary:
