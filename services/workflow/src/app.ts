@@ -89,7 +89,7 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     now: clock,
   });
   rotateKeysByAge(app, keys);
-  serviceRoutes(app, { db: database.db });
+  serviceRoutes(app, { db: database.db, clock });
   keyRoutes(app, { service: 'workflow', keys });
   registerWebhooks(app, {
     db: database.db,

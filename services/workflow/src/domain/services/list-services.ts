@@ -1,11 +1,18 @@
-import type { Db } from '@tongban/db';
-import { decodeCursor, type ListQuery, page } from '@tongban/service-kit';
+import type { Actor } from '@tongban/auth';
+import { decodeCursor, type ListQuery, page, type RequestContext } from '@tongban/service-kit';
 import {
   listLatestServices,
   type ServiceDefinitionRow,
 } from '../../db/queries/service-definitions.js';
 
-export async function listServices({ ctx, input }: { ctx: { db: Db }; input: ListQuery }) {
+/** The catalogue is public: the caller may be anonymous. */
+export async function listServices({
+  ctx,
+  input,
+}: {
+  ctx: RequestContext<Actor | undefined>;
+  input: ListQuery;
+}) {
   const after = decodeCursor(input.cursor, 1)?.[0];
   const rows = await listLatestServices(ctx.db, {
     after: typeof after === 'string' ? after : undefined,

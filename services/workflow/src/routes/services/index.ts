@@ -3,7 +3,7 @@ import { ListQuery, type ServiceInstance } from '@tongban/service-kit';
 import { listServices } from '../../domain/services/list-services.js';
 import { ServiceList } from './schemas.js';
 
-export function serviceRoutes(app: ServiceInstance, { db }: { db: Db }) {
+export function serviceRoutes(app: ServiceInstance, deps: { db: Db; clock: () => Date }) {
   app.get(
     '/v1/services',
     {
@@ -16,6 +16,10 @@ export function serviceRoutes(app: ServiceInstance, { db }: { db: Db }) {
         response: { 200: ServiceList },
       },
     },
-    (request) => listServices({ ctx: { db }, input: request.query }),
+    (request) =>
+      listServices({
+        ctx: { db: deps.db, actor: request.actor, requestId: request.id, clock: deps.clock },
+        input: request.query,
+      }),
   );
 }
