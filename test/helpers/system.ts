@@ -10,6 +10,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface RunningSystem {
   readonly urls: { portal: string; identity: string; workflow: string; records: string };
+  /** The launcher's TONGBAN_DATA_DIR: demo secrets, seeded credentials and any embedded data. */
+  readonly dataDir: string;
   readonly process: ChildProcess;
   output(): string;
   /** Sends SIGINT as Ctrl-C would and resolves with the launcher's exit code. */
@@ -62,7 +64,9 @@ export async function startSystem(): Promise<RunningSystem> {
     freePort(),
   ]);
   let db: TestDatabase | undefined;
-  let dataDir: string | undefined;
+  // A folder of its own on either engine: with DATABASE_URL it still holds the demo secrets and
+  // seeded credentials, which would otherwise land in (and be reused from) the repository's .data.
+  const dataDir = await mkdtemp(join(tmpdir(), 'tb-system-'));
   const env: Record<string, string | undefined> = {
     ...process.env,
     PORTAL_PORT: String(portal),
@@ -70,19 +74,18 @@ export async function startSystem(): Promise<RunningSystem> {
     WORKFLOW_PORT: String(workflow),
     RECORDS_PORT: String(records),
     LOG_LEVEL: 'warn',
+    TONGBAN_DATA_DIR: dataDir,
   };
   if (process.env.DATABASE_URL) {
     db = await createTestDatabase();
     if (db.kind === 'postgres') env.DATABASE_URL = db.url;
   } else {
-    dataDir = await mkdtemp(join(tmpdir(), 'tb-system-'));
     // Three services reopen a cluster made from the shared dump rather than each running initdb
     // (seconds and ~800 MiB apiece) at once; portal still starts on an empty folder, so the
     // first-start path stays covered. One at a time keeps the memory peak to one instance.
     for (const name of ['identity', 'workflow', 'records']) {
       await prepareEmbeddedDataDir(join(dataDir, name));
     }
-    env.TONGBAN_DATA_DIR = dataDir;
   }
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: root,
@@ -101,7 +104,7 @@ export async function startSystem(): Promise<RunningSystem> {
   );
   const cleanup = async () => {
     await db?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true });
   };
   await new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
@@ -126,6 +129,7 @@ export async function startSystem(): Promise<RunningSystem> {
       workflow: url(workflow),
       records: url(records),
     },
+    dataDir,
     process: child,
     output: () => output,
     async stop() {
