@@ -44,4 +44,17 @@ describe('the OpenAPI document on DPoP', () => {
     expect(text).toContain('invalid_dpop_proof');
     expect(operation?.responses['401']?.['x-codes']).toContain('invalid_dpop_proof');
   });
+
+  // A resident route added later cannot forget to document its proof: the list comes from the
+  // app's own route table, not from this file.
+  it('documents the DPoP header on every route that takes a resident token', () => {
+    const undocumented = t.app.residentRoutes.filter((route) => {
+      const [method = '', url = ''] = route.split(' ');
+      const path = url.replace(/:([A-Za-z]+)/g, '{$1}');
+      const operation = paths[path]?.[method.toLowerCase()];
+      const header = operation?.parameters?.find((p) => p.in === 'header' && p.name === 'dpop');
+      return !header?.description?.includes('`ath`');
+    });
+    expect(undocumented).toEqual([]);
+  });
 });

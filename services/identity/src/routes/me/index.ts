@@ -64,6 +64,7 @@ export function meRoutes(app: ServiceInstance, ctx: IdentityContext) {
         summary:
           'What happened to my account: enrolment, new activation codes, devices activated and revoked, and where',
         security: [{ bearerAuth: [] }],
+        headers: boundProofHeaders,
         querystring: ListQuery,
         response: { 200: listOf(AccountEvent) },
       },
