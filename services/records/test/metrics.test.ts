@@ -1,9 +1,8 @@
-import { parsePrometheus } from '@tongban/testing';
+import { parsePrometheus, testIssuer } from '@tongban/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKeys } from '../src/db/schema.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { testIssuer } from './helpers/tokens.js';
 
 // This file uses real time throughout: the service's clock is the system clock.
 describe('GET /metrics (records)', () => {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '@tongban/db';
 import type { ServiceInstance } from '@tongban/service-kit';
+import { type TestIssuer, testIssuer } from '@tongban/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { type SharedDatabase, sharedDatabase } from './helpers/shared-database.js';
-import { type TestIssuer, testIssuer } from './helpers/tokens.js';
 
 // Record-type creation runs inside the Idempotency-Key transaction: key, row, event and outbox
 // row commit together or not at all.

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@tongban/db';
 import type { ServiceInstance } from '@tongban/service-kit';
-import { eventually, startSubscriber } from '@tongban/testing';
+import { eventually, startSubscriber, type TestIssuer, testIssuer } from '@tongban/testing';
 import {
   createWebhookWorker,
   type DeliveryOutcome,
@@ -19,7 +19,6 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { deliveries, events, outbox, subscriptions } from '../src/db/schema.js';
 import { type SharedDatabase, sharedDatabase } from './helpers/shared-database.js';
-import { type TestIssuer, testIssuer } from './helpers/tokens.js';
 
 // This file runs on real time everywhere: the service, the tokens, the workers and the
 // standardwebhooks verifier (which reads the system clock) all read the same clock.

@@ -1,8 +1,8 @@
+import { type TestIssuer, testIssuer } from '@tongban/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, outbox } from '../src/db/schema.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { type TestIssuer, testIssuer } from './helpers/tokens.js';
 
 describe('GET|POST|DELETE /v1/subscriptions (workflow)', () => {
   const clock = () => new Date();

@@ -10,10 +10,21 @@ import {
   jwtVerify,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { loadConfig as loadRecordsConfig } from '../../services/records/src/config.js';
+import { startTestApp as startRecords } from '../../services/records/test/helpers/app.js';
+import { loadConfig as loadWorkflowConfig } from '../../services/workflow/src/config.js';
+import { startTestApp as startWorkflow } from '../../services/workflow/test/helpers/app.js';
 
-describe('records signing keys', () => {
+// Records and workflow sign with keys of their own (@tongban/keys); both serve and manage them
+// the same way, so one suite runs against each.
+const SERVICES = [
+  { name: 'records', start: startRecords, loadConfig: loadRecordsConfig },
+  { name: 'workflow', start: startWorkflow, loadConfig: loadWorkflowConfig },
+] as const;
+
+type TestApp = Awaited<ReturnType<(typeof SERVICES)[number]['start']>>;
+
+describe.each(SERVICES)('$name signing keys', ({ start }) => {
   // A stand-in for identity's access-token key, handed to the service as its resolver.
   let identityKey: CryptoKey;
   let identityKid: string;
@@ -24,7 +35,7 @@ describe('records signing keys', () => {
     identityKey = pair.privateKey;
     const jwk = await exportJWK(pair.publicKey);
     identityKid = await calculateJwkThumbprint(jwk);
-    t = await startTestApp(
+    t = await start(
       {},
       { keyResolver: localKeyResolver({ keys: [{ ...jwk, kid: identityKid, alg: 'EdDSA' }] }) },
     );
@@ -136,10 +147,11 @@ describe('records signing keys', () => {
   });
 });
 
-describe('records configuration', () => {
-  it('refuses to start in production without RECORDS_MASTER_KEY, naming it', () => {
+describe.each(SERVICES)('$name configuration', ({ name, loadConfig }) => {
+  const variable = `${name.toUpperCase()}_MASTER_KEY`;
+  it('refuses to start in production without its own master key, naming it', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' }, process.cwd())).toThrow(
-      /RECORDS_MASTER_KEY: required in production/,
+      new RegExp(`${variable}: required in production`),
     );
   });
 
