@@ -5,5 +5,4 @@ export {
 } from '@tongban/test-database';
 export { type MetricFamily, parsePrometheus, type Sample } from './prometheus.js';
 export { startTestService, type TestService } from './start-test-service.js';
-export { type TestIssuer, testIssuer } from './test-issuer.js';
 export { eventually, type Received, startSubscriber } from './webhook-subscriber.js';

@@ -1,4 +1,5 @@
-import { parsePrometheus, testIssuer } from '@tongban/testing';
+import { testIssuer } from '@tongban/test-tokens';
+import { parsePrometheus } from '@tongban/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKeys } from '../src/db/schema.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '@tongban/db';
 import type { ServiceInstance } from '@tongban/service-kit';
-import { type TestIssuer, testIssuer } from '@tongban/testing';
+import { type TestIssuer, testIssuer } from '@tongban/test-tokens';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@tongban/db';
 import type { ServiceInstance } from '@tongban/service-kit';
-import { eventually, startSubscriber, type TestIssuer, testIssuer } from '@tongban/testing';
+import { type TestIssuer, testIssuer } from '@tongban/test-tokens';
+import { eventually, startSubscriber } from '@tongban/testing';
 import {
   createWebhookWorker,
   type DeliveryOutcome,

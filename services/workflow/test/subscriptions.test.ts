@@ -1,4 +1,4 @@
-import { type TestIssuer, testIssuer } from '@tongban/testing';
+import { type TestIssuer, testIssuer } from '@tongban/test-tokens';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, outbox } from '../src/db/schema.js';
