@@ -19,6 +19,7 @@ export {
   ROTATION_CHECK_INTERVAL_MS,
   rotateKeysByAge,
   type SigningKeysOptions,
+  serveSigningKeys,
   signingKeys,
 } from './signing-keys.js';
 export { type SigningKeysTable, signingKeysTable } from './table.js';

@@ -1,6 +1,7 @@
 import type { Db } from '@tongban/db';
 import type { ServiceInstance } from '@tongban/service-kit';
 import { type Clock, SigningKeyStore } from './key-store.js';
+import { keyRoutes } from './routes.js';
 import { deriveKeyEncryptionKey } from './sealing.js';
 import type { SigningKeysTable } from './table.js';
 
@@ -53,4 +54,17 @@ export function keyAgeGauge(keys: SigningKeyStore) {
     help: 'Age of the key that signs now; rotation by age keeps it under the maximum age.',
     collect: () => keys.keyAgeSeconds(),
   };
+}
+
+/**
+ * Everything a signing service does with its keys besides signing: the JWKS and admin routes,
+ * rotation by age as a background job, and the key-age gauge in /metrics.
+ */
+export function serveSigningKeys(
+  app: ServiceInstance,
+  options: { readonly service: string; readonly keys: SigningKeyStore },
+): void {
+  keyRoutes(app, options);
+  rotateKeysByAge(app, options.keys);
+  app.prometheus.gauge(keyAgeGauge(options.keys));
 }

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import type { UrlPolicy } from './subscriptions.js';
 
 /** Environment variables of a service that delivers webhooks. */
 export function webhookEnv() {
@@ -8,10 +9,8 @@ export function webhookEnv() {
   };
 }
 
-export interface WebhookConfig {
-  readonly allowPrivateUrls: boolean;
-  readonly requireHttps: boolean;
-}
+/** What a service's environment says about subscriber URLs: the policy it enforces. */
+export type WebhookConfig = UrlPolicy;
 
 export function webhookConfig(
   nodeEnv: 'development' | 'production' | 'test',
@@ -19,7 +18,7 @@ export function webhookConfig(
 ): WebhookConfig {
   const production = nodeEnv === 'production';
   return {
-    allowPrivateUrls: parsed.WEBHOOK_ALLOW_PRIVATE_URLS ?? !production,
+    allowPrivateAddresses: parsed.WEBHOOK_ALLOW_PRIVATE_URLS ?? !production,
     requireHttps: production,
   };
 }

@@ -68,16 +68,23 @@ export function registerWebhooks(
     webhooks: { tables, recordChange: settings.recordChange, sealKey, urlPolicy },
   });
   // The backlog is the database's, so every replica reports it, delivering or not.
+  // Both outbox gauges read one query: a scrape collects them together, so they share it.
+  let reading: ReturnType<typeof outboxBacklog> | undefined;
+  const backlog = () => {
+    reading ??= outboxBacklog({ db, outbox: tables.outbox, now: clock() }).finally(() => {
+      reading = undefined;
+    });
+    return reading;
+  };
   app.prometheus.gauge({
     name: 'tongban_outbox_pending_events',
     help: 'Events written to the outbox and not yet handed to webhook deliveries.',
-    collect: async () => (await outboxBacklog({ db, outbox: tables.outbox, now: clock() })).pending,
+    collect: async () => (await backlog()).pending,
   });
   app.prometheus.gauge({
     name: 'tongban_outbox_oldest_pending_age_seconds',
     help: 'Age of the oldest outbox event not yet dispatched (0 when none).',
-    collect: async () =>
-      (await outboxBacklog({ db, outbox: tables.outbox, now: clock() })).oldestAgeSeconds,
+    collect: async () => (await backlog()).oldestAgeSeconds,
   });
   app.prometheus.gauge({
     name: 'tongban_webhook_deliveries',

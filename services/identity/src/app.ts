@@ -1,14 +1,7 @@
 import formbody from '@fastify/formbody';
 import { accessTokenAuth } from '@tongban/auth';
 import type { Database } from '@tongban/db';
-import {
-  type Clock,
-  deriveKey,
-  keyAgeGauge,
-  keyRoutes,
-  rotateKeysByAge,
-  signingKeys,
-} from '@tongban/keys';
+import { type Clock, deriveKey, serveSigningKeys, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import {
   registerWebhooks,
@@ -100,7 +93,6 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     clock,
     database,
     idempotencyTable: idempotencyKeys,
-    metrics: { gauges: [keyAgeGauge(keys)] },
     errors: identityErrors,
   });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
@@ -111,7 +103,6 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     now: clock,
   });
 
-  rotateKeysByAge(app, keys);
   requireResidentProof(app, ctx);
 
   departmentRoutes(app, ctx);
@@ -125,7 +116,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   presentationRoutes(app, ctx);
   credentialRoutes(app, ctx);
   statusListRoutes(app, ctx);
-  keyRoutes(app, { service: 'identity', keys });
+  serveSigningKeys(app, { service: 'identity', keys });
   meRoutes(app, ctx);
   verificationRoutes(app, ctx);
   registerWebhooks(app, {
@@ -135,10 +126,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     idempotencyKeys,
     recordChange,
     sealKey: deriveKey(masterKey, 'identity', WEBHOOK_SEAL_PURPOSE),
-    urlPolicy: {
-      allowPrivateAddresses: config.webhooks.allowPrivateUrls,
-      requireHttps: config.webhooks.requireHttps,
-    },
+    urlPolicy: config.webhooks,
     ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
   });
   return app;

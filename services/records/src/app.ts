@@ -1,13 +1,6 @@
 import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
-import {
-  deriveKey,
-  keyAgeGauge,
-  keyRoutes,
-  rotateKeysByAge,
-  type SigningKeyStore,
-  signingKeys,
-} from '@tongban/keys';
+import { deriveKey, type SigningKeyStore, serveSigningKeys, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import {
   registerWebhooks,
@@ -79,7 +72,6 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     clock,
     database,
     idempotencyTable: idempotencyKeys,
-    metrics: { gauges: [keyAgeGauge(keys)] },
     errors: recordsErrors,
   });
   await app.register(accessTokenAuth, {
@@ -88,9 +80,8 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     audience: config.audience,
     now: clock,
   });
-  rotateKeysByAge(app, keys);
   recordTypeRoutes(app, { db: database.db, clock });
-  keyRoutes(app, { service: 'records', keys });
+  serveSigningKeys(app, { service: 'records', keys });
   registerWebhooks(app, {
     db: database.db,
     clock,
@@ -98,10 +89,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     idempotencyKeys,
     recordChange,
     sealKey: deps.webhookSealKey ?? deriveKey(deps.masterKey, 'records', WEBHOOK_SEAL_PURPOSE),
-    urlPolicy: {
-      allowPrivateAddresses: config.webhooks.allowPrivateUrls,
-      requireHttps: config.webhooks.requireHttps,
-    },
+    urlPolicy: config.webhooks,
     ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
   });
   return { app, keys };

@@ -1,13 +1,6 @@
 import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
-import {
-  deriveKey,
-  keyAgeGauge,
-  keyRoutes,
-  rotateKeysByAge,
-  type SigningKeyStore,
-  signingKeys,
-} from '@tongban/keys';
+import { deriveKey, type SigningKeyStore, serveSigningKeys, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import {
   registerWebhooks,
@@ -79,7 +72,6 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     clock,
     database,
     idempotencyTable: idempotencyKeys,
-    metrics: { gauges: [keyAgeGauge(keys)] },
     errors: workflowErrors,
   });
   await app.register(accessTokenAuth, {
@@ -88,9 +80,8 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     audience: config.audience,
     now: clock,
   });
-  rotateKeysByAge(app, keys);
   serviceRoutes(app, { db: database.db, clock });
-  keyRoutes(app, { service: 'workflow', keys });
+  serveSigningKeys(app, { service: 'workflow', keys });
   registerWebhooks(app, {
     db: database.db,
     clock,
@@ -98,10 +89,7 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     idempotencyKeys,
     recordChange,
     sealKey: deps.webhookSealKey ?? deriveKey(deps.masterKey, 'workflow', WEBHOOK_SEAL_PURPOSE),
-    urlPolicy: {
-      allowPrivateAddresses: config.webhooks.allowPrivateUrls,
-      requireHttps: config.webhooks.requireHttps,
-    },
+    urlPolicy: config.webhooks,
     ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
   });
   return { app, keys };
