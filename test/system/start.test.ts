@@ -82,6 +82,7 @@ describe('the start command', () => {
         code: 'vaccination_record',
         name: { zh: '预防接种证', en: 'Vaccination record' },
         fieldSchema: { type: 'object', properties: { vaccine: { type: 'string' } } },
+        classification: { vaccine: 'personal' },
       },
     });
     expect(created.response.status).toBe(201);
