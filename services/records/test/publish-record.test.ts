@@ -100,7 +100,7 @@ describe('POST /v1/records', () => {
     expect(stored?.publishedBy).toBe('staff:officer-health');
   });
 
-  it('records record.published with ids and the digest only, in the same transaction', async () => {
+  it('records record.published with ids, type and digest only (no subject), in the same transaction', async () => {
     const res = await publish(await w.system('health'), birth);
     const id = res.data?.id as string;
     const rows = await t.database.db
@@ -111,7 +111,6 @@ describe('POST /v1/records', () => {
     expect(rows[0]?.data).toEqual({
       recordId: id,
       type: 'birth_record',
-      subjectId: subjects.zhang,
       version: 1,
       digest: res.data?.digest,
     });
@@ -119,7 +118,9 @@ describe('POST /v1/records', () => {
       .select()
       .from(outbox)
       .where(eq(outbox.eventId, rows[0]?.id as string));
+    // No field, and not whose record it is: that is learnt by a logged read.
     expect(JSON.stringify(out?.payload)).not.toContain('张小雨');
+    expect(JSON.stringify(out?.payload)).not.toContain(subjects.zhang);
   });
 
   it('replays the publication to a retry with the same Idempotency-Key, publishing once', async () => {

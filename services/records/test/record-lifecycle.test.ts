@@ -84,7 +84,6 @@ describe('PUT /v1/records/{id} and POST /v1/records/{id}/revoke', () => {
       expect(superseded?.data).toEqual({
         recordId: record.id,
         type: 'birth_record',
-        subjectId: subjects.zhang,
         previousVersion: 1,
         version: 2,
         digest: res.data?.digest,
@@ -198,7 +197,6 @@ describe('PUT /v1/records/{id} and POST /v1/records/{id}/revoke', () => {
       expect(revokedEvent?.data).toEqual({
         recordId: record.id,
         type: 'birth_record',
-        subjectId: subjects.zhang,
         version: 1,
       });
       expect(JSON.stringify(revokedEvent?.data)).not.toContain('有误');

@@ -63,11 +63,13 @@ export async function publishRecord({
         publishedAt: now,
       },
     );
-    // Ids and the digest only: the event may leave the service as a webhook.
+    // Ids, the type and the digest only: the event may leave the service as a webhook. Not
+    // even the pseudonymous subject: whose record it is, a subscriber learns by reading it,
+    // with a purpose, and that read is in the access log.
     await recordChange(ctx, {
       aggregate: { type: 'record', id, version: 1 },
       type: 'record.published',
-      data: { recordId: id, type: type.code, subjectId: head.subjectId, version: 1, digest },
+      data: { recordId: id, type: type.code, version: 1, digest },
     });
     return { head, record: toRecord(head, version) };
   });

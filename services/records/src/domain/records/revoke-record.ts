@@ -62,7 +62,6 @@ export async function revokeRecord({
       data: {
         recordId: head.id,
         type: head.typeCode,
-        subjectId: head.subjectId,
         version: head.version,
       },
     });

@@ -75,7 +75,6 @@ export async function supersedeRecord({
       data: {
         recordId: head.id,
         type: head.typeCode,
-        subjectId: head.subjectId,
         previousVersion: current.version,
         version: head.version,
         digest,
