@@ -72,3 +72,491 @@ export const residents = [
   { fullName: '王芳', birthDate: '1979-01-30', phone: '13800000003', idBody: '11010119790130203' },
   { fullName: '陈杰', birthDate: '2001-06-05', phone: '13800000004', idBody: '11010120010605105' },
 ] as const;
+
+type Classification = 'basic' | 'personal' | 'sensitive';
+
+/** A kind of certified record, declared by its issuing department's administrator. */
+export interface DemoRecordType {
+  readonly code: string;
+  readonly issuerDepartment: (typeof departments)[number]['code'];
+  readonly name: { readonly zh: string; readonly en: string };
+  readonly fieldSchema: Record<string, unknown>;
+  readonly classification: Readonly<Record<string, Classification>>;
+}
+
+const text = (maxLength: number, description: string) => ({
+  type: 'string',
+  minLength: 1,
+  maxLength,
+  description,
+});
+const date = (description: string) => ({ type: 'string', format: 'date', description });
+const party = {
+  type: 'object',
+  properties: {
+    name: text(50, 'Full name as on the ID card'),
+    subjectId: { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$', description: 'Pseudonymous id' },
+  },
+  required: ['name'],
+  additionalProperties: false,
+};
+
+/**
+ * The record types of the demo city, each issued by the department that issues it in real life.
+ * Field names are the API's (camelCase); classification says how carefully each is released.
+ */
+export const recordTypes: readonly DemoRecordType[] = [
+  {
+    code: 'birth_record',
+    issuerDepartment: 'health',
+    name: { zh: '出生医学证明', en: 'Birth medical certificate' },
+    fieldSchema: {
+      type: 'object',
+      properties: {
+        certificateNumber: { type: 'string', pattern: '^[A-Z][0-9]{9}$' },
+        childName: text(50, "The child's name"),
+        sex: { enum: ['female', 'male'] },
+        birthDate: date('Date of birth'),
+        birthPlace: text(200, 'Hospital or place of birth'),
+        birthWeightGrams: { type: 'integer', minimum: 300, maximum: 8000 },
+        mother: party,
+        father: party,
+      },
+      required: ['certificateNumber', 'childName', 'sex', 'birthDate', 'birthPlace', 'mother'],
+      additionalProperties: false,
+    },
+    classification: {
+      certificateNumber: 'basic',
+      childName: 'personal',
+      sex: 'personal',
+      birthDate: 'personal',
+      birthPlace: 'personal',
+      birthWeightGrams: 'sensitive',
+      mother: 'personal',
+      father: 'personal',
+    },
+  },
+  {
+    code: 'household_registration',
+    issuerDepartment: 'public_security',
+    name: { zh: '户口登记', en: 'Household registration' },
+    fieldSchema: {
+      type: 'object',
+      properties: {
+        householdNumber: { type: 'string', pattern: '^[0-9]{9}$' },
+        householdType: { enum: ['family', 'collective'] },
+        relationshipToHead: { enum: ['head', 'spouse', 'child', 'parent', 'other'] },
+        address: text(200, 'Registered residence'),
+        registeredOn: date('Registered at this address since'),
+        previousAddress: text(200, 'Where the registration moved from'),
+      },
+      required: [
+        'householdNumber',
+        'householdType',
+        'relationshipToHead',
+        'address',
+        'registeredOn',
+      ],
+      additionalProperties: false,
+    },
+    classification: {
+      householdNumber: 'personal',
+      householdType: 'basic',
+      relationshipToHead: 'personal',
+      address: 'personal',
+      registeredOn: 'basic',
+      previousAddress: 'personal',
+    },
+  },
+  {
+    code: 'business_licence',
+    issuerDepartment: 'market_regulation',
+    name: { zh: '营业执照', en: 'Business licence' },
+    fieldSchema: {
+      type: 'object',
+      properties: {
+        unifiedSocialCreditCode: { type: 'string', pattern: '^[0-9A-HJ-NPQRTUWXY]{18}$' },
+        enterpriseName: text(100, 'Registered name'),
+        enterpriseType: { enum: ['individual_business', 'limited_company', 'sole_proprietorship'] },
+        legalRepresentative: text(50, 'Operator or legal representative'),
+        registeredCapitalYuan: { type: 'integer', minimum: 0 },
+        businessScope: text(500, 'What the business may do'),
+        address: text(200, 'Business address'),
+        establishedOn: date('Date of establishment'),
+      },
+      required: [
+        'unifiedSocialCreditCode',
+        'enterpriseName',
+        'enterpriseType',
+        'legalRepresentative',
+        'businessScope',
+        'address',
+        'establishedOn',
+      ],
+      additionalProperties: false,
+    },
+    classification: {
+      unifiedSocialCreditCode: 'basic',
+      enterpriseName: 'basic',
+      enterpriseType: 'basic',
+      legalRepresentative: 'basic',
+      registeredCapitalYuan: 'basic',
+      businessScope: 'basic',
+      address: 'basic',
+      establishedOn: 'basic',
+    },
+  },
+  {
+    code: 'fire_safety_inspection',
+    issuerDepartment: 'fire_safety',
+    name: { zh: '公众聚集场所投入使用、营业前消防安全检查意见书', en: 'Fire-safety inspection' },
+    fieldSchema: {
+      type: 'object',
+      properties: {
+        documentNumber: text(40, 'Inspection document number'),
+        premisesName: text(100, 'Name of the premises'),
+        address: text(200, 'Address of the premises'),
+        floorAreaSqm: { type: 'number', exclusiveMinimum: 0 },
+        occupancy: { type: 'integer', minimum: 1, description: 'Permitted number of people' },
+        inspectedOn: date('Date of the on-site inspection'),
+        result: { enum: ['passed', 'failed'] },
+        findings: { type: 'array', items: text(200, 'A finding'), maxItems: 20 },
+      },
+      required: ['documentNumber', 'premisesName', 'address', 'inspectedOn', 'result'],
+      additionalProperties: false,
+    },
+    classification: {
+      documentNumber: 'basic',
+      premisesName: 'basic',
+      address: 'basic',
+      floorAreaSqm: 'basic',
+      occupancy: 'basic',
+      inspectedOn: 'basic',
+      result: 'basic',
+      findings: 'basic',
+    },
+  },
+  {
+    code: 'food_business_permit',
+    issuerDepartment: 'market_regulation',
+    name: { zh: '食品经营许可证', en: 'Food business permit' },
+    fieldSchema: {
+      type: 'object',
+      properties: {
+        permitNumber: { type: 'string', pattern: '^JY[0-9]{14}$' },
+        operatorName: text(100, 'Operator'),
+        legalRepresentative: text(50, 'Legal representative or person in charge'),
+        premises: text(200, 'Business premises'),
+        businessFormat: { enum: ['catering', 'food_retail', 'canteen'] },
+        businessItems: { type: 'array', items: text(100, 'An item'), minItems: 1, maxItems: 20 },
+        validFrom: date('Valid from'),
+        validUntil: date('Valid until'),
+      },
+      required: [
+        'permitNumber',
+        'operatorName',
+        'premises',
+        'businessFormat',
+        'businessItems',
+        'validFrom',
+        'validUntil',
+      ],
+      additionalProperties: false,
+    },
+    classification: {
+      permitNumber: 'basic',
+      operatorName: 'basic',
+      legalRepresentative: 'basic',
+      premises: 'basic',
+      businessFormat: 'basic',
+      businessItems: 'basic',
+      validFrom: 'basic',
+      validUntil: 'basic',
+    },
+  },
+  {
+    code: 'marriage_record',
+    issuerDepartment: 'civil_affairs',
+    name: { zh: '结婚登记', en: 'Marriage record' },
+    fieldSchema: {
+      type: 'object',
+      properties: {
+        certificateNumber: { type: 'string', pattern: '^J[0-9]{6}-[0-9]{4}-[0-9]{6}$' },
+        registeredOn: date('Date of registration'),
+        registryOffice: text(100, 'Marriage registry office'),
+        spouse: party,
+      },
+      required: ['certificateNumber', 'registeredOn', 'registryOffice', 'spouse'],
+      additionalProperties: false,
+    },
+    classification: {
+      certificateNumber: 'personal',
+      registeredOn: 'personal',
+      registryOffice: 'basic',
+      spouse: 'sensitive',
+    },
+  },
+  {
+    code: 'social_security_enrolment',
+    issuerDepartment: 'social_security',
+    name: { zh: '社会保险参保登记', en: 'Social-security enrolment' },
+    fieldSchema: {
+      type: 'object',
+      properties: {
+        insurances: {
+          type: 'array',
+          items: { enum: ['pension', 'medical', 'unemployment', 'work_injury', 'maternity'] },
+          minItems: 1,
+          uniqueItems: true,
+        },
+        insuredAs: { enum: ['employee', 'flexible_employment', 'urban_rural_resident'] },
+        employer: text(100, 'Employer paying contributions, if any'),
+        enrolledOn: date('Date of enrolment'),
+        socialSecurityCard: { enum: ['issued', 'applied', 'none'] },
+      },
+      required: ['insurances', 'insuredAs', 'enrolledOn', 'socialSecurityCard'],
+      additionalProperties: false,
+    },
+    classification: {
+      insurances: 'personal',
+      insuredAs: 'personal',
+      employer: 'personal',
+      enrolledOn: 'basic',
+      socialSecurityCard: 'basic',
+    },
+  },
+];
+
+type ResidentName = (typeof residents)[number]['fullName'];
+
+/**
+ * Records of the demo residents, published by each type's issuing department. `key` is stable
+ * (it makes the publication's Idempotency-Key); `amend` publishes a second version right after
+ * the first, `revoke` revokes it: so history and revoked records have something to show.
+ */
+export interface DemoRecord {
+  readonly key: string;
+  readonly type: string;
+  readonly resident: ResidentName;
+  readonly data: Record<string, unknown>;
+  readonly amend?: Record<string, unknown>;
+  readonly revoke?: string;
+}
+
+export const records: readonly DemoRecord[] = [
+  {
+    key: 'hukou-zhang-wei',
+    type: 'household_registration',
+    resident: '张伟',
+    data: {
+      householdNumber: '110101001',
+      householdType: 'family',
+      relationshipToHead: 'head',
+      address: '北京市东城区东华门街道南池子大街18号',
+      registeredOn: '2012-07-02',
+    },
+  },
+  {
+    key: 'hukou-li-na',
+    type: 'household_registration',
+    resident: '李娜',
+    data: {
+      householdNumber: '110101001',
+      householdType: 'family',
+      relationshipToHead: 'spouse',
+      address: '北京市东城区东华门街道南池子大街18号',
+      registeredOn: '2016-05-20',
+      previousAddress: '河北省保定市莲池区五四路36号',
+    },
+  },
+  {
+    key: 'hukou-wang-fang',
+    type: 'household_registration',
+    resident: '王芳',
+    data: {
+      householdNumber: '110101217',
+      householdType: 'family',
+      relationshipToHead: 'head',
+      address: '北京市东城区景山街道黄化门街9号',
+      registeredOn: '2003-11-14',
+    },
+  },
+  {
+    key: 'hukou-chen-jie',
+    type: 'household_registration',
+    resident: '陈杰',
+    data: {
+      householdNumber: '110101388',
+      householdType: 'family',
+      relationshipToHead: 'child',
+      address: '北京市东城区和平里街道和平里东街11号',
+      registeredOn: '2001-06-30',
+    },
+    // Moved out of his parents' household into a collective one (university dormitory).
+    amend: {
+      householdNumber: '110101902',
+      householdType: 'collective',
+      relationshipToHead: 'other',
+      address: '北京市海淀区学院路37号集体户',
+      registeredOn: '2019-09-01',
+      previousAddress: '北京市东城区和平里街道和平里东街11号',
+    },
+  },
+  {
+    key: 'birth-chen-jie',
+    type: 'birth_record',
+    resident: '陈杰',
+    data: {
+      certificateNumber: 'A010234567',
+      childName: '陈杰',
+      sex: 'male',
+      birthDate: '2001-06-05',
+      birthPlace: '北京协和医院',
+      birthWeightGrams: 3420,
+      mother: { name: '刘敏' },
+      father: { name: '陈建国' },
+    },
+  },
+  {
+    key: 'marriage-zhang-wei',
+    type: 'marriage_record',
+    resident: '张伟',
+    data: {
+      certificateNumber: 'J110101-2016-000318',
+      registeredOn: '2016-05-20',
+      registryOffice: '北京市东城区民政局婚姻登记处',
+      spouse: { name: '李娜' },
+    },
+  },
+  {
+    key: 'marriage-li-na',
+    type: 'marriage_record',
+    resident: '李娜',
+    data: {
+      certificateNumber: 'J110101-2016-000318',
+      registeredOn: '2016-05-20',
+      registryOffice: '北京市东城区民政局婚姻登记处',
+      spouse: { name: '张伟' },
+    },
+  },
+  {
+    key: 'licence-zhang-wei-noodles',
+    type: 'business_licence',
+    resident: '张伟',
+    data: {
+      unifiedSocialCreditCode: '92110101MA01ABCD3X',
+      enterpriseName: '北京市东城区张记面馆',
+      enterpriseType: 'individual_business',
+      legalRepresentative: '张伟',
+      businessScope: '餐饮服务；食品销售（仅销售预包装食品）',
+      address: '北京市东城区东华门大街22号',
+      establishedOn: '2024-03-18',
+    },
+  },
+  {
+    key: 'fire-zhang-wei-noodles',
+    type: 'fire_safety_inspection',
+    resident: '张伟',
+    data: {
+      documentNumber: '京东消检字〔2024〕第0157号',
+      premisesName: '张记面馆',
+      address: '北京市东城区东华门大街22号',
+      floorAreaSqm: 86.5,
+      occupancy: 40,
+      inspectedOn: '2024-04-02',
+      result: 'passed',
+      findings: ['灭火器配置符合要求', '疏散通道畅通'],
+    },
+  },
+  {
+    key: 'food-zhang-wei-noodles',
+    type: 'food_business_permit',
+    resident: '张伟',
+    data: {
+      permitNumber: 'JY21101010045678',
+      operatorName: '北京市东城区张记面馆',
+      legalRepresentative: '张伟',
+      premises: '北京市东城区东华门大街22号',
+      businessFormat: 'catering',
+      businessItems: ['热食类食品制售', '冷食类食品制售'],
+      validFrom: '2024-04-10',
+      validUntil: '2029-04-09',
+    },
+  },
+  {
+    key: 'licence-wang-fang-shop',
+    type: 'business_licence',
+    resident: '王芳',
+    data: {
+      unifiedSocialCreditCode: '92110101MA00WXY57K',
+      enterpriseName: '北京市东城区王芳便利店',
+      enterpriseType: 'individual_business',
+      legalRepresentative: '王芳',
+      registeredCapitalYuan: 50000,
+      businessScope: '食品销售；日用百货销售',
+      address: '北京市东城区景山前街5号',
+      establishedOn: '2015-08-11',
+    },
+  },
+  {
+    key: 'food-wang-fang-shop',
+    type: 'food_business_permit',
+    resident: '王芳',
+    data: {
+      permitNumber: 'JY11101010012345',
+      operatorName: '北京市东城区王芳便利店',
+      legalRepresentative: '王芳',
+      premises: '北京市东城区景山前街5号',
+      businessFormat: 'food_retail',
+      businessItems: ['预包装食品销售', '散装食品销售'],
+      validFrom: '2020-09-01',
+      validUntil: '2025-08-31',
+    },
+    revoke: '经营场所变更，原许可证注销，已按新址重新申请。',
+  },
+  {
+    key: 'social-security-zhang-wei',
+    type: 'social_security_enrolment',
+    resident: '张伟',
+    data: {
+      insurances: ['pension', 'medical'],
+      insuredAs: 'flexible_employment',
+      enrolledOn: '2010-07-01',
+      socialSecurityCard: 'issued',
+    },
+  },
+  {
+    key: 'social-security-li-na',
+    type: 'social_security_enrolment',
+    resident: '李娜',
+    data: {
+      insurances: ['pension', 'medical', 'unemployment', 'work_injury', 'maternity'],
+      insuredAs: 'employee',
+      employer: '北京华联商厦股份有限公司',
+      enrolledOn: '2014-03-01',
+      socialSecurityCard: 'issued',
+    },
+  },
+  {
+    key: 'social-security-wang-fang',
+    type: 'social_security_enrolment',
+    resident: '王芳',
+    data: {
+      insurances: ['pension', 'medical'],
+      insuredAs: 'flexible_employment',
+      enrolledOn: '2001-09-01',
+      socialSecurityCard: 'issued',
+    },
+  },
+  {
+    key: 'social-security-chen-jie',
+    type: 'social_security_enrolment',
+    resident: '陈杰',
+    data: {
+      insurances: ['medical'],
+      insuredAs: 'urban_rural_resident',
+      enrolledOn: '2019-09-15',
+      socialSecurityCard: 'applied',
+    },
+  },
+];

@@ -136,6 +136,7 @@ describe('key withdrawal across identity and records (defect 5)', () => {
         code: `kw_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
         name: { zh: '测试', en: 'Key withdrawal test' },
         fieldSchema: { type: 'object', properties: {} },
+        classification: {},
       }),
     });
     await res.body?.cancel();

@@ -17,6 +17,10 @@ const STRICT_FORMATS = new Set(['uuid', 'date', 'date-time']);
 const FREE_JSON: Readonly<Record<string, string>> = {
   'records POST /v1/record-types body.fieldSchema':
     'a JSON Schema document: createRecordType checks every key and string in it with isSafeText',
+  'records POST /v1/records body.data':
+    "a record's fields: validated against the type's field schema, every key and string checked with isSafeText (firstUnsafeJson)",
+  'records PUT /v1/records/{id} body.data':
+    "a record's fields: validated against the type's field schema, every key and string checked with isSafeText (firstUnsafeJson)",
 };
 
 type Schema = Record<string, unknown>;

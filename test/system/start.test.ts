@@ -1,6 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createIdentityClient, createRecordsClient } from '@tongban/clients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoCity } from '../../scripts/seed/seed.js';
 import { type RunningSystem, startSystem } from '../helpers/system.js';
 
 describe('the start command', () => {
@@ -44,7 +45,7 @@ describe('the start command', () => {
   it('seeds the demo city through the API, and staff can sign in through the gateway', async () => {
     const out = system.output();
     expect(out).toMatch(
-      /Demo city seeded \(new this start: 6 departments, 18 staff, 2 clients, 4 residents\)/,
+      /Demo city seeded \(new this start: 6 departments, 18 staff, 2 clients, 4 residents, 7 record types, 16 records\)/,
     );
     // The typed clients over real HTTP, through the gateway a browser uses.
     const identity = createIdentityClient({ baseUrl: `${system.urls.portal}/api/identity` });
@@ -67,6 +68,42 @@ describe('the start command', () => {
     expect(login.data?.staff.roles).toEqual(['counter_clerk']);
   });
 
+  it('seeds record types with their classification, and seeding again adds nothing and fails nowhere', async () => {
+    const records = createRecordsClient({ baseUrl: `${system.urls.portal}/api/records` });
+    const types = await records.GET('/v1/record-types', { params: { query: { limit: 50 } } });
+    expect(types.data?.items.map((t) => [t.code, t.issuerDepartment])).toEqual(
+      expect.arrayContaining([
+        ['birth_record', 'health'],
+        ['household_registration', 'public_security'],
+        ['business_licence', 'market_regulation'],
+        ['fire_safety_inspection', 'fire_safety'],
+        ['food_business_permit', 'market_regulation'],
+        ['marriage_record', 'civil_affairs'],
+        ['social_security_enrolment', 'social_security'],
+      ]),
+    );
+    for (const type of types.data?.items ?? []) {
+      const fields = Object.keys((type.fieldSchema.properties ?? {}) as object).sort();
+      expect(Object.keys(type.classification).sort(), type.code).toEqual(fields);
+    }
+    const out = system.output();
+    const again = await seedDemoCity({
+      identityUrl: system.urls.identity,
+      recordsUrl: system.urls.records,
+      adminPassword: /sign in as admin \/ (\S+),/.exec(out)?.[1] ?? '',
+      staffPassword: /public-security\.clerk\) \/ (\S+)/.exec(out)?.[1] ?? '',
+    });
+    // Every record's publication was answered from its Idempotency-Key: none published twice.
+    expect(again.created).toEqual({
+      departments: 0,
+      staff: 0,
+      clients: 0,
+      residents: 0,
+      recordTypes: 0,
+      records: 0,
+    });
+  });
+
   it('lets records accept a token identity issued (checked against the JWKS over HTTP)', async () => {
     const password = /public-security\.clerk\) \/ (\S+)/.exec(system.output())?.[1] ?? '';
     const identity = createIdentityClient({ baseUrl: system.urls.identity });
@@ -82,6 +119,7 @@ describe('the start command', () => {
         code: 'vaccination_record',
         name: { zh: '预防接种证', en: 'Vaccination record' },
         fieldSchema: { type: 'object', properties: { vaccine: { type: 'string' } } },
+        classification: { vaccine: 'personal' },
       },
     });
     expect(created.response.status).toBe(201);

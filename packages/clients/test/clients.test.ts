@@ -52,7 +52,12 @@ describe('typed clients over injectFetch', () => {
       fetch: injectFetch(app),
       token: () => token,
     });
-    const body = { code: 'birth_record', name: { zh: '出生', en: 'Birth' }, fieldSchema: {} };
+    const body = {
+      code: 'birth_record',
+      name: { zh: '出生', en: 'Birth' },
+      fieldSchema: {},
+      classification: {},
+    };
     const first = await client.POST('/v1/record-types', {
       body,
       params: { header: { 'idempotency-key': 'k-1' } },
@@ -71,7 +76,7 @@ describe('typed clients over injectFetch', () => {
       token: 'default',
     });
     const res = await client.POST('/v1/record-types', {
-      body: { code: 'x_y', name: { zh: 'x', en: 'x' }, fieldSchema: {} },
+      body: { code: 'x_y', name: { zh: 'x', en: 'x' }, fieldSchema: {}, classification: {} },
       headers: { authorization: 'DPoP other' },
     });
     expect(res.data).toMatchObject({ authorization: 'DPoP other' });

@@ -4,8 +4,9 @@ import { type CryptoKey, generateKeyPair } from 'jose';
 /** Identity's signing key as the tests hold it: sign any caller's token, resolve it by kid. */
 export interface TestIssuer {
   readonly keyResolver: KeyResolver;
-  staff(department: string, roles: string[], subject?: string): Promise<string>;
-  client(department: string, subject?: string): Promise<string>;
+  /** `scope`: the space-separated scopes identity would grant (none by default). */
+  staff(department: string, roles: string[], subject?: string, scope?: string): Promise<string>;
+  client(department: string, subject?: string, scope?: string): Promise<string>;
   resident(subject?: string): Promise<string>;
 }
 
@@ -23,17 +24,17 @@ export async function testIssuer(now: () => Date): Promise<TestIssuer> {
     });
   return {
     keyResolver: { resolve: async (k) => (k === kid ? (publicKey as CryptoKey) : undefined) },
-    staff: (department, roles, subject = `staff-${department}-${roles.join('-')}`) =>
+    staff: (department, roles, subject = `staff-${department}-${roles.join('-')}`, scope = '') =>
       sign({
         kind: 'staff',
         sub: subject,
         client_id: 'tongban-portal',
         department,
         roles: roles as never,
-        scope: '',
+        scope,
       }),
-    client: (department, subject = `client-${department}`) =>
-      sign({ kind: 'client', sub: subject, client_id: subject, department, roles: [], scope: '' }),
+    client: (department, subject = `client-${department}`, scope = '') =>
+      sign({ kind: 'client', sub: subject, client_id: subject, department, roles: [], scope }),
     resident: (subject = 'resident-1') =>
       sign({
         kind: 'resident',

@@ -9,6 +9,28 @@ export interface WebhookTables {
   readonly deliveries: DeliveriesTable;
 }
 
+/** An outbox row as dispatch reads it. */
+export type OutboxEvent = OutboxTable['$inferSelect'];
+
+/** The part of a subscription an audience rule may look at. */
+export interface SubscriptionAudience {
+  readonly id: string;
+  readonly ownerDepartment: string;
+}
+
+/**
+ * Who may receive the events of one dispatch batch, beyond subscribing to their type and the
+ * event's own `audience`. Called once per batch inside the dispatch transaction (so it reads the
+ * same snapshot the fan-out writes from, and can query the service's own tables with `db`); it
+ * returns the per-pair decision. A pair it refuses gets no delivery row, now or later: the event
+ * is marked dispatched all the same. Without one, every subscriber of the type may receive.
+ */
+export type MayReceive = (batch: {
+  readonly db: Db;
+  readonly events: readonly OutboxEvent[];
+  readonly now: Date;
+}) => Promise<(event: OutboxEvent, subscription: SubscriptionAudience) => boolean>;
+
 /**
  * Fans undispatched outbox rows out into one delivery per matching subscription and marks them
  * dispatched, in one transaction. Rows another replica is dispatching are skipped (SKIP LOCKED),
@@ -20,6 +42,8 @@ export async function dispatchOutbox(options: {
   readonly tables: WebhookTables;
   readonly now: Date;
   readonly limit?: number;
+  /** Narrows each event's audience per subscription; see MayReceive. */
+  readonly mayReceive?: MayReceive | undefined;
 }): Promise<number> {
   const { db, now } = options;
   const { outbox, subscriptions, deliveries } = options.tables;
@@ -51,12 +75,17 @@ export async function dispatchOutbox(options: {
             )}]::text[]`}`,
           ),
         );
+      const mayReceive =
+        subs.length === 0 || options.mayReceive === undefined
+          ? () => true
+          : await options.mayReceive({ db: tx, events, now });
       const rows = events.flatMap((event) =>
         subs
           .filter(
             (s) =>
               s.eventTypes.includes(event.type) &&
-              (event.audience === null || event.audience === s.ownerDepartment),
+              (event.audience === null || event.audience === s.ownerDepartment) &&
+              mayReceive(event, s),
           )
           .map((s) => ({
             eventId: event.eventId,

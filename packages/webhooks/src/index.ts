@@ -12,7 +12,13 @@ export {
   deliverDue,
   type RetryPolicy,
 } from './deliver.js';
-export { dispatchOutbox, type WebhookTables } from './dispatch.js';
+export {
+  dispatchOutbox,
+  type MayReceive,
+  type OutboxEvent,
+  type SubscriptionAudience,
+  type WebhookTables,
+} from './dispatch.js';
 export {
   registerWebhooks,
   type WebhookSettings,

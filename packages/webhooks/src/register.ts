@@ -6,7 +6,7 @@ import {
   type ServiceInstance,
 } from '@tongban/service-kit';
 import { deliveryCounts, type RetryPolicy } from './deliver.js';
-import type { WebhookTables } from './dispatch.js';
+import type { MayReceive, WebhookTables } from './dispatch.js';
 import { type RetentionPolicy, sweepDelivered } from './retention.js';
 import { subscriptionRoutes } from './routes.js';
 import { httpSender, type SendWebhook } from './send.js';
@@ -26,6 +26,11 @@ export interface WebhookSettings {
   readonly worker?: false | WebhookWorkerSettings;
   /** How long finished outbox rows and deliveries are kept (defaults: 7, 7 and 30 days). */
   readonly retention?: RetentionPolicy;
+  /**
+   * Which subscriptions may receive each event, decided at dispatch (e.g. records: only
+   * departments the data's owner allows). Default: every subscriber of the event type.
+   */
+  readonly mayReceive?: MayReceive;
 }
 
 export interface WebhookWorkerSettings {
@@ -103,6 +108,7 @@ export function registerWebhooks(
     intervalMs,
     leaseMs: options.leaseMs ?? 60_000,
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(settings.mayReceive ? { mayReceive: settings.mayReceive } : {}),
     send:
       options.send ??
       httpSender({

@@ -1,6 +1,6 @@
 import type { Db } from '@tongban/db';
 import { type DeliveryOutcome, deliverDue, type RetryPolicy } from './deliver.js';
-import { dispatchOutbox, type WebhookTables } from './dispatch.js';
+import { dispatchOutbox, type MayReceive, type WebhookTables } from './dispatch.js';
 import type { SendWebhook } from './send.js';
 
 export interface WebhookWorkerOptions {
@@ -12,6 +12,8 @@ export interface WebhookWorkerOptions {
   readonly intervalMs: number;
   readonly leaseMs: number;
   readonly retry?: RetryPolicy;
+  /** Narrows who receives each event, decided when it is dispatched. */
+  readonly mayReceive?: MayReceive;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -33,7 +35,12 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   let stopped = true;
 
   const runOnce = async () => {
-    await dispatchOutbox({ db: options.db, tables: options.tables, now: options.now() });
+    await dispatchOutbox({
+      db: options.db,
+      tables: options.tables,
+      now: options.now(),
+      mayReceive: options.mayReceive,
+    });
     return deliverDue({
       db: options.db,
       tables: options.tables,

@@ -16,8 +16,10 @@ import {
   subscriptions,
 } from './db/schema.js';
 import { recordChange } from './domain/events/record-change.js';
+import { recordEventAudience } from './domain/records/record-audience.js';
 import { recordsErrors } from './errors.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
+import { recordRoutes } from './routes/records/index.js';
 
 export interface RecordsDeps {
   readonly config: RecordsConfig;
@@ -81,6 +83,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     now: clock,
   });
   recordTypeRoutes(app, { db: database.db, clock });
+  recordRoutes(app, { db: database.db, clock });
   serveSigningKeys(app, { service: 'records', keys });
   registerWebhooks(app, {
     db: database.db,
@@ -90,6 +93,8 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     recordChange,
     sealKey: deps.webhookSealKey ?? deriveKey(deps.masterKey, 'records', WEBHOOK_SEAL_PURPOSE),
     urlPolicy: config.webhooks,
+    // Record events reach only departments the type's owner lets read it (decided at dispatch).
+    mayReceive: recordEventAudience,
     ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
   });
   return { app, keys };

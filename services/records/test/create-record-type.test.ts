@@ -77,6 +77,7 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
       required: ['childName', 'birthDate'],
       additionalProperties: false,
     },
+    classification: { childName: 'personal', birthDate: 'personal' },
   };
 
   it('lets a department administrator declare a record type for their department', async () => {
@@ -93,6 +94,79 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
     const again = await create(birthRecord, admin);
     expect(again.response.status).toBe(409);
     expect(again.error).toMatchObject({ code: 'already_exists' });
+  });
+
+  it('returns the classification of every top-level field, in the answer, the list and GET /v1/record-types/{code}', async () => {
+    const admin = await token('health', ['department_admin']);
+    const created = await create({ ...birthRecord, code: 'classified_birth' }, admin);
+    expect(created.response.status).toBe(201);
+    expect(created.data?.classification).toEqual({ childName: 'personal', birthDate: 'personal' });
+    const list = await client().GET('/v1/record-types', { params: { query: { limit: 100 } } });
+    expect(list.data?.items.find((r) => r.code === 'classified_birth')?.classification).toEqual({
+      childName: 'personal',
+      birthDate: 'personal',
+    });
+    // Public like the list: no token needed.
+    const one = await client().GET('/v1/record-types/{code}', {
+      params: { path: { code: 'classified_birth' } },
+    });
+    expect(one.response.status).toBe(200);
+    expect(one.data).toEqual(created.data);
+  });
+
+  it('answers GET /v1/record-types/{code} with 404 for an unknown type and 400 for a malformed code', async () => {
+    const missing = await client().GET('/v1/record-types/{code}', {
+      params: { path: { code: 'no_such_type' } },
+    });
+    expect(missing.response.status).toBe(404);
+    expect(missing.error).toMatchObject({ code: 'not_found' });
+    const malformed = await client().GET('/v1/record-types/{code}', {
+      params: { path: { code: 'Birth-Record' } },
+    });
+    expect(malformed.response.status).toBe(400);
+    expect(malformed.error).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ field: 'params.code' }],
+    });
+  });
+
+  it('refuses a classification that misses a top-level field or names one the schema lacks, naming each', async () => {
+    const admin = await token('health', ['department_admin']);
+    const res = await create(
+      {
+        ...birthRecord,
+        code: 'badly_classified',
+        classification: { childName: 'personal', eyeColour: 'basic' },
+      },
+      admin,
+    );
+    expect(res.response.status).toBe(400);
+    expect(res.error).toMatchObject({ code: 'validation_failed' });
+    expect((res.error as { errors: unknown[] }).errors).toEqual([
+      { field: 'body.classification.birthDate', message: expect.stringContaining('is required') },
+      {
+        field: 'body.classification.eyeColour',
+        message: 'is not a top-level field of the field schema',
+      },
+    ]);
+    const absent = await create(
+      { ...birthRecord, code: 'unclassified', classification: undefined as never },
+      admin,
+    );
+    expect(absent.response.status).toBe(400);
+    expect(absent.error).toMatchObject({ errors: [{ field: 'body.classification' }] });
+    const unknownLevel = await create(
+      {
+        ...birthRecord,
+        code: 'secret_level',
+        classification: { childName: 'secret' as never, birthDate: 'basic' },
+      },
+      admin,
+    );
+    expect(unknownLevel.response.status).toBe(400);
+    expect(JSON.stringify(unknownLevel.error)).toContain('body.classification.childName');
+    const list = await client().GET('/v1/record-types', { params: { query: { limit: 100 } } });
+    expect(list.data?.items.map((r) => r.code)).not.toContain('badly_classified');
   });
 
   it('fetched identity’s keys once for many requests', async () => {
@@ -143,6 +217,7 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
         ...birthRecord,
         code: 'typo_schema',
         fieldSchema: { type: 'object', properties: {}, requried: ['x'] },
+        classification: {},
       },
       admin,
     );
@@ -163,6 +238,7 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
             type: 'object',
             properties: { childName: { type: 'string', description: 'name\u0000' } },
           },
+          classification: { childName: 'personal' },
         },
         'body.fieldSchema.properties.childName.description',
       ],
@@ -171,6 +247,7 @@ describe('POST /v1/record-types, with access tokens checked against identity’s
           ...birthRecord,
           code: 'bidi_key',
           fieldSchema: { type: 'object', properties: { 'child\u2066Name': { type: 'string' } } },
+          classification: { 'child\u2066Name': 'personal' },
         },
         'body.fieldSchema.properties',
       ],

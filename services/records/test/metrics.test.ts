@@ -85,6 +85,7 @@ describe('outbox backlog in /metrics (records)', () => {
         code: 'metrics_probe',
         name: { zh: '指标', en: 'Metrics probe' },
         fieldSchema: { type: 'object', properties: { a: { type: 'string' } } },
+        classification: { a: 'basic' },
       },
     });
     expect(created.statusCode).toBe(201);

@@ -49,6 +49,7 @@ describe('POST /v1/record-types, on the state-change path', () => {
         code,
         name: { zh: '出生医学证明', en: 'Birth record' },
         fieldSchema: { type: 'object', properties: { childName: { type: 'string' } } },
+        classification: { childName: 'personal' },
       },
     });
 

@@ -112,6 +112,7 @@ describe('webhooks from the records outbox', { timeout: 120_000 }, () => {
         code,
         name: { zh: '类型', en: 'Kind' },
         fieldSchema: { type: 'object', properties: { a: { type: 'string' } } },
+        classification: { a: 'basic' },
       },
     });
     expect(res.statusCode).toBe(201);

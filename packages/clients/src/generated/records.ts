@@ -376,6 +376,10 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description Each top-level field of fieldSchema, exactly once: basic, personal or sensitive (what a policy may release, and how carefully) */
+                                classification: {
+                                    [key: string]: "basic" | "personal" | "sensitive";
+                                };
                                 /** @description Stable record type code, e.g. birth_record */
                                 code: string;
                                 /** Format: date-time */
@@ -439,6 +443,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Each top-level field of fieldSchema, exactly once: basic, personal or sensitive (what a policy may release, and how carefully) */
+                        classification: {
+                            [key: string]: "basic" | "personal" | "sensitive";
+                        };
                         code: string;
                         /** @description JSON Schema (object) of the record fields */
                         fieldSchema: {
@@ -460,6 +468,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Each top-level field of fieldSchema, exactly once: basic, personal or sensitive (what a policy may release, and how carefully) */
+                            classification: {
+                                [key: string]: "basic" | "personal" | "sensitive";
+                            };
                             /** @description Stable record type code, e.g. birth_record */
                             code: string;
                             /** Format: date-time */
@@ -541,6 +553,628 @@ export interface paths {
                 };
                 /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/record-types/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One record type: names, field schema and classification */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Each top-level field of fieldSchema, exactly once: basic, personal or sensitive (what a policy may release, and how carefully) */
+                            classification: {
+                                [key: string]: "basic" | "personal" | "sensitive";
+                            };
+                            /** @description Stable record type code, e.g. birth_record */
+                            code: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description JSON Schema of the record fields */
+                            fieldSchema: {
+                                [key: string]: unknown;
+                            };
+                            issuerDepartment: string;
+                            name: {
+                                en: string;
+                                zh: string;
+                            };
+                            version: number;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a record of a type your department issues (records:write)
+         * @description Validates `data` against the type’s field schema, stores version 1 with its digest, and emits `record.published`. An unknown `type` is 400 on `body.type`; a type another department issues is 403.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes retries of this request safe: a repeat with the same key and body within 24 h returns the first response (with Idempotent-Replayed: true) instead of acting again. A Structured Field string ("…") or a bare value, 1–255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The record's fields: validated against the type's fieldSchema; every string is safe text (no control or bidi characters, at most 10,000 characters). */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                        /** @description The resident's pseudonymous subject id, as identity issued it */
+                        subjectId: string;
+                        type: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** @description base64url(SHA-256(RFC 8785 canonical JSON of data)): recompute it from the fields to check them */
+                            digest: string;
+                            /** Format: uuid */
+                            id: string;
+                            issuerDepartment: string;
+                            /**
+                             * Format: date-time
+                             * @description When this version was published
+                             */
+                            publishedAt: string;
+                            revokeReason?: string;
+                            /** Format: date-time */
+                            revokedAt?: string;
+                            status: "active" | "revoked";
+                            subjectId: string;
+                            /** @description Record type code */
+                            type: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description The data version this record is at */
+                            version: number;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/records/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Publish a new version of a record your department issued (records:write)
+         * @description Requires If-Match with the record’s ETag (428 without, 412 when stale). Appends version n+1; earlier versions stay unchanged. A revoked record takes no new version (410 `record_revoked`). Emits `record.superseded`.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The ETag of the record as you last read it */
+                    "if-match"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The record's fields: validated against the type's fieldSchema; every string is safe text (no control or bidi characters, at most 10,000 characters). */
+                        data: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** @description base64url(SHA-256(RFC 8785 canonical JSON of data)): recompute it from the fields to check them */
+                            digest: string;
+                            /** Format: uuid */
+                            id: string;
+                            issuerDepartment: string;
+                            /**
+                             * Format: date-time
+                             * @description When this version was published
+                             */
+                            publishedAt: string;
+                            revokeReason?: string;
+                            /** Format: date-time */
+                            revokedAt?: string;
+                            status: "active" | "revoked";
+                            subjectId: string;
+                            /** @description Record type code */
+                            type: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description The data version this record is at */
+                            version: number;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `record_revoked`: The issuing department revoked this record; it is no longer a valid record. Its history stays readable by those allowed. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `version_conflict`: If-Match does not name the current version (ETag); fetch the resource again and retry. */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `precondition_required`: This change is guarded by the resource version: send If-Match with its ETag. */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/records/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a record your department issued, with a reason (records:write)
+         * @description Final. If-Match is optional and honoured (412 when stale). Revoking a revoked record is 409 `conflict`: the first revocation stands. Emits `record.revoked`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The ETag of the record as you last read it */
+                    "if-match"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** @description base64url(SHA-256(RFC 8785 canonical JSON of data)): recompute it from the fields to check them */
+                            digest: string;
+                            /** Format: uuid */
+                            id: string;
+                            issuerDepartment: string;
+                            /**
+                             * Format: date-time
+                             * @description When this version was published
+                             */
+                            publishedAt: string;
+                            revokeReason?: string;
+                            /** Format: date-time */
+                            revokedAt?: string;
+                            status: "active" | "revoked";
+                            subjectId: string;
+                            /** @description Record type code */
+                            type: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description The data version this record is at */
+                            version: number;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `conflict`: The request conflicts with the resource's current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `version_conflict`: If-Match does not name the current version (ETag); fetch the resource again and retry. */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `precondition_required`: This change is guarded by the resource version: send If-Match with its ETag. */
+                428: {
                     headers: {
                         [name: string]: unknown;
                     };

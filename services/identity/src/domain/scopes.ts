@@ -13,7 +13,8 @@ export const CLIENT_SCOPES = [
 /** What each staff role may do, as scopes in the staff member's access token. */
 const ROLE_SCOPES: Record<StaffRole, readonly string[]> = {
   counter_clerk: ['residents:enrol', 'presentations:verify', 'cases:read', 'cases:write'],
-  case_officer: ['cases:read', 'cases:decide', 'records:read'],
+  // An officer issues the record a case ends in (a licence, a registration) for their department.
+  case_officer: ['cases:read', 'cases:decide', 'records:read', 'records:write'],
   department_admin: ['credentials:manage', 'staff:manage', 'clients:manage', 'cases:read'],
   auditor: ['access-log:read', 'cases:read'],
   system_admin: [

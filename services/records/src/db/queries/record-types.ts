@@ -1,5 +1,5 @@
 import type { Db } from '@tongban/db';
-import { asc, gt } from 'drizzle-orm';
+import { asc, eq, gt } from 'drizzle-orm';
 import { recordTypes } from '../schema.js';
 
 export type RecordTypeRow = typeof recordTypes.$inferSelect;
@@ -14,4 +14,10 @@ export function listRecordTypes(
     .where(after === undefined ? undefined : gt(recordTypes.code, after))
     .orderBy(asc(recordTypes.code))
     .limit(limit);
+}
+
+/** A record type by code (types are public: no scoping). */
+export async function findRecordType(db: Db, code: string): Promise<RecordTypeRow | undefined> {
+  const [row] = await db.select().from(recordTypes).where(eq(recordTypes.code, code)).limit(1);
+  return row;
 }

@@ -1,17 +1,12 @@
 import type { Actor } from '@tongban/auth';
-import {
-  type ApiError,
-  errors,
-  isSafeText,
-  type RequestContext,
-  withTransaction,
-} from '@tongban/service-kit';
+import { type ApiError, errors, type RequestContext, withTransaction } from '@tongban/service-kit';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { recordTypes } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { recordChange } from '../events/record-change.js';
-import { toRecordType } from './list-record-types.js';
+import { firstUnsafeJson } from '../safe-json.js';
+import { type Classification, toRecordType } from './to-record-type.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 // Strict mode: a field schema with a typo ("requried") is refused instead of silently accepting anything.
@@ -22,6 +17,7 @@ export interface CreateRecordTypeInput {
   readonly name: { readonly zh: string; readonly en: string };
   readonly issuerDepartment?: string | undefined;
   readonly fieldSchema: Record<string, unknown>;
+  readonly classification: Readonly<Record<string, Classification>>;
 }
 
 function invalidSchema(message: string): ApiError {
@@ -33,7 +29,9 @@ function invalidSchema(message: string): ApiError {
 /**
  * A department declares a kind of record it issues. Only its administrator may, for their own
  * department (a system administrator for any); the field schema must be a strict JSON Schema of an
- * object, so every record of the type can be validated and every read can name its fields.
+ * object, so every record of the type can be validated and every read can name its fields, and
+ * the classification must name each of its top-level fields exactly once, so no field of a
+ * record is ever unclassified when a policy decides what to release.
  */
 export async function createRecordType({
   ctx,
@@ -54,12 +52,10 @@ export async function createRecordType({
       'Only an administrator of the issuing department declares its record types.',
     );
   }
-  const unsafe = unsafeText(input.fieldSchema, 'body.fieldSchema', 0);
+  const unsafe = firstUnsafeJson(input.fieldSchema, 'body.fieldSchema', SCHEMA_LIMITS);
   if (unsafe) {
     throw errors.validationFailed('The field schema holds text that is not allowed.', {
-      errors: [
-        { field: unsafe, message: 'holds control characters, bidi overrides or is too long' },
-      ],
+      errors: [unsafe],
     });
   }
   if (input.fieldSchema.type !== 'object' || typeof input.fieldSchema.properties !== 'object') {
@@ -69,7 +65,11 @@ export async function createRecordType({
     schemaChecker.compile(input.fieldSchema);
   } catch (err) {
     throw invalidSchema((err as Error).message.slice(0, 200));
+  } finally {
+    // Ajv keeps every compiled schema (and claims its $id); this one was only a check.
+    schemaChecker.removeSchema(input.fieldSchema);
   }
+  checkClassification(input.fieldSchema, input.classification);
   return withTransaction(ctx, async (ctx) => {
     const [row] = await ctx.db
       .insert(recordTypes)
@@ -79,6 +79,7 @@ export async function createRecordType({
         nameZh: input.name.zh,
         nameEn: input.name.en,
         fieldSchema: input.fieldSchema,
+        classification: { ...input.classification },
         createdAt: ctx.clock(),
       })
       .onConflictDoNothing()
@@ -98,27 +99,35 @@ export async function createRecordType({
   });
 }
 
-const MAX_SCHEMA_TEXT = 1000;
-const MAX_SCHEMA_DEPTH = 16;
+// The field schema is free JSON: every key and string in it meets the safe-text rule, and it
+// nests no deeper than a record's fields plausibly do.
+const SCHEMA_LIMITS = { maxString: 1000, maxDepth: 16 };
 
-/**
- * The field schema is free JSON, so the request schema cannot type its strings: every key and
- * string in it meets the same safe-text rule as any other text field (descriptions may span
- * lines), and it nests no deeper than a record's fields plausibly do. Returns the first offender.
- */
-function unsafeText(value: unknown, path: string, depth: number): string | undefined {
-  if (typeof value === 'string') {
-    return value.length > MAX_SCHEMA_TEXT || !isSafeText(value, { multiline: true })
-      ? path
-      : undefined;
+/** The classification names exactly the field schema's top-level properties: none missing, none extra. */
+function checkClassification(
+  fieldSchema: Record<string, unknown>,
+  classification: Readonly<Record<string, Classification>>,
+): void {
+  const fields = Object.keys(fieldSchema.properties as Record<string, unknown>);
+  const classified = Object.keys(classification);
+  const failures = [
+    ...fields
+      .filter((field) => !Object.hasOwn(classification, field))
+      .map((field) => ({
+        field: `body.classification.${field.slice(0, 40)}`,
+        message: 'is required: classify every top-level field of the field schema',
+      })),
+    ...classified
+      .filter((field) => !fields.includes(field))
+      .map((field) => ({
+        field: `body.classification.${field.slice(0, 40)}`,
+        message: 'is not a top-level field of the field schema',
+      })),
+  ];
+  if (failures.length > 0) {
+    throw errors.validationFailed(
+      'The classification must name exactly the top-level fields of the field schema.',
+      { errors: failures.slice(0, 20) },
+    );
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (depth >= MAX_SCHEMA_DEPTH) return path;
-  for (const [key, child] of Object.entries(value)) {
-    const at = `${path}.${key.slice(0, 40)}`;
-    if (key.length > 200 || !isSafeText(key)) return at;
-    const found = unsafeText(child, at, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
 }

@@ -1,9 +1,7 @@
 import type { Actor } from '@tongban/auth';
 import { decodeCursor, type ListQuery, page, type RequestContext } from '@tongban/service-kit';
-import {
-  type RecordTypeRow,
-  listRecordTypes as selectRecordTypes,
-} from '../../db/queries/record-types.js';
+import { listRecordTypes as selectRecordTypes } from '../../db/queries/record-types.js';
+import { toRecordType } from './to-record-type.js';
 
 export async function listRecordTypes({
   ctx,
@@ -18,15 +16,4 @@ export async function listRecordTypes({
     limit: input.limit + 1,
   });
   return page(rows, input.limit, toRecordType, (row) => [row.code]);
-}
-
-export function toRecordType(row: RecordTypeRow) {
-  return {
-    code: row.code,
-    issuerDepartment: row.issuerDepartment,
-    name: { zh: row.nameZh, en: row.nameEn },
-    version: row.version,
-    fieldSchema: row.fieldSchema as Record<string, unknown>,
-    createdAt: row.createdAt.toISOString(),
-  };
 }

@@ -10,9 +10,12 @@ import {
 import { Type } from 'typebox';
 import { idempotencyKeys } from '../../db/schema.js';
 import { createRecordType } from '../../domain/record-types/create-record-type.js';
+import { getRecordType } from '../../domain/record-types/get-record-type.js';
 import { listRecordTypes } from '../../domain/record-types/list-record-types.js';
 import { type RecordsDeps, requestContext } from '../context.js';
-import { RecordType, RecordTypeList } from './schemas.js';
+import { ClassificationMap, RecordType, RecordTypeList } from './schemas.js';
+
+const Code = Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' });
 
 export function recordTypeRoutes(app: ServiceInstance, ctx: RecordsDeps) {
   app.get(
@@ -34,6 +37,25 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: RecordsDeps) {
       }),
   );
 
+  app.get(
+    '/v1/record-types/:code',
+    {
+      // Public like the list: a type's fields and classification say what may be asked for.
+      config: { public: true },
+      schema: {
+        tags: ['record-types'],
+        summary: 'One record type: names, field schema and classification',
+        params: Type.Object({ code: Code }),
+        response: { 200: RecordType },
+      },
+    },
+    (request) =>
+      getRecordType({
+        ctx: requestContext(request, ctx, { anonymous: true }),
+        input: { code: request.params.code },
+      }),
+  );
+
   app.post(
     '/v1/record-types',
     {
@@ -48,7 +70,7 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: RecordsDeps) {
         headers: IdempotencyKeyHeaders,
         body: Type.Object(
           {
-            code: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }),
+            code: Code,
             name: Type.Object(
               {
                 zh: SafeText({ maxLength: 100 }),
@@ -60,6 +82,7 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: RecordsDeps) {
             fieldSchema: Type.Record(Type.String(), Type.Unknown(), {
               description: 'JSON Schema (object) of the record fields',
             }),
+            classification: ClassificationMap,
           },
           { additionalProperties: false },
         ),
