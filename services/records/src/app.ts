@@ -1,4 +1,10 @@
-import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
+import {
+  accessTokenAuth,
+  createJwksKeyResolver,
+  httpJwksFetcher,
+  identityKeyResolver,
+  type KeyResolver,
+} from '@tongban/auth';
 import type { Database } from '@tongban/db';
 import { deriveKey, type SigningKeyStore, serveSigningKeys, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
@@ -17,6 +23,8 @@ import {
 } from './db/schema.js';
 import { recordChange } from './domain/events/record-change.js';
 import { recordsErrors } from './errors.js';
+import { policyRoutes } from './routes/policies/index.js';
+import { recordReadRoutes } from './routes/record-reads/index.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
 
 export interface RecordsDeps {
@@ -27,6 +35,8 @@ export interface RecordsDeps {
   readonly clock?: () => Date;
   /** Identity's keys; by default fetched from `config.identityUrl` and cached. */
   readonly keyResolver?: KeyResolver;
+  /** Workflow's keys, for case grants; by default fetched from `config.caseGrants.jwksUrl`. */
+  readonly caseGrantKeyResolver?: KeyResolver;
   /** Seals webhook secrets; by default derived from the master key. */
   readonly webhookSealKey?: Buffer;
   /** The webhook delivery passes; false when a test drives the steps itself. */
@@ -81,6 +91,18 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     now: clock,
   });
   recordTypeRoutes(app, { db: database.db, clock });
+  policyRoutes(app, { db: database.db, clock });
+  recordReadRoutes(app, {
+    db: database.db,
+    clock,
+    caseGrantKeyResolver:
+      deps.caseGrantKeyResolver ??
+      createJwksKeyResolver({
+        fetchJwks: httpJwksFetcher(config.caseGrants.jwksUrl),
+        now: Date.now,
+      }),
+    caseGrantIssuer: config.caseGrants.issuer,
+  });
   serveSigningKeys(app, { service: 'records', keys });
   registerWebhooks(app, {
     db: database.db,
