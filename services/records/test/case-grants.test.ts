@@ -234,7 +234,7 @@ describe('verifyCaseGrant', () => {
             claims.subjectId === want.subjectId &&
             claims.caseId === want.caseId &&
             claims.department === want.department &&
-            claims.types.includes(want.typeCode);
+            (claims.types as readonly string[]).includes(want.typeCode);
           expect(accepted(await verify(token))).toBe(untouched);
         },
       ),
