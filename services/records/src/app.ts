@@ -21,6 +21,7 @@ import {
   signingKeys as signingKeysTable,
   subscriptions,
 } from './db/schema.js';
+import { caseGrantVerifier } from './domain/case-grants/verify-case-grant.js';
 import { recordChange } from './domain/events/record-change.js';
 import { recordsErrors } from './errors.js';
 import { policyRoutes } from './routes/policies/index.js';
@@ -92,17 +93,16 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
   });
   recordTypeRoutes(app, { db: database.db, clock });
   policyRoutes(app, { db: database.db, clock });
-  recordReadRoutes(app, {
-    db: database.db,
-    clock,
-    caseGrantKeyResolver:
+  const caseGrants = caseGrantVerifier({
+    resolver:
       deps.caseGrantKeyResolver ??
       createJwksKeyResolver({
         fetchJwks: httpJwksFetcher(config.caseGrants.jwksUrl),
         now: Date.now,
       }),
-    caseGrantIssuer: config.caseGrants.issuer,
+    issuer: config.caseGrants.issuer,
   });
+  recordReadRoutes(app, { db: database.db, clock, caseGrants });
   serveSigningKeys(app, { service: 'records', keys });
   registerWebhooks(app, {
     db: database.db,

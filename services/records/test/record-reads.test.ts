@@ -118,6 +118,9 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
       expect(body.digest).toBe(
         recordDigest({ childName: 'Li Ming', birthDate: '2030-01-01', motherName: 'Wang Fang' }),
       );
+      // The current version's tag (for If-Match on PUT), and no cache may keep a release.
+      expect(res.headers.etag).toBe(`"${id}.v1"`);
+      expect(res.headers['cache-control']).toBe('no-store');
     });
 
     it('gives a department’s staff with records:read the policy’s fields; without the scope nothing (403, logged)', async () => {
@@ -181,9 +184,12 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
         digest: digests[0],
         data: { childName: 'Li Ming' },
       });
+      expect(old.res.headers.etag).toBeUndefined();
+      expect(current.res.headers.etag).toBe(`"${id}.v2"`);
       const history = await get(`/v1/records/${id}/versions?purpose=household_registration`, civil);
       expect(history.res.statusCode).toBe(200);
       expect(history.body.items.map((r: { version: number }) => r.version)).toEqual([2, 1]);
+      expect(history.res.headers['cache-control']).toBe('no-store');
       expect(history.body.items[1]).toMatchObject({
         digest: digests[0],
         data: { childName: 'Li Ming', birthDate: '2030-01-01' },
@@ -371,6 +377,7 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
       expect(first.res.statusCode).toBe(200);
       expect(first.body.items.map((r: { id: string }) => r.id)).toEqual(ids.slice(0, 2));
       expect(first.res.body).not.toContain('Secret');
+      expect(first.res.headers['cache-control']).toBe('no-store');
       expect(first.entries.map((e) => e.recordId).sort()).toEqual(ids.slice(0, 2).sort());
       const second = await get(`${url}&cursor=${first.body.nextCursor}`, civil);
       expect(second.body.items.map((r: { id: string }) => r.id)).toEqual([ids[2]]);

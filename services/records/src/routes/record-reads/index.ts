@@ -1,10 +1,10 @@
-import type { KeyResolver } from '@tongban/auth';
-import type { ServiceInstance } from '@tongban/service-kit';
+import { etagOf, type ServiceInstance } from '@tongban/service-kit';
+import type { FastifyReply } from 'fastify';
 import { listRecords } from '../../domain/access/list-records.js';
 import { readRecord } from '../../domain/access/read-record.js';
 import { readRecordHistory } from '../../domain/access/read-record-history.js';
 import type { ReadContext } from '../../domain/access/read-support.js';
-import { caseGrantVerifier } from '../../domain/case-grants/verify-case-grant.js';
+import type { CaseGrantVerifier } from '../../domain/case-grants/verify-case-grant.js';
 import type { RecordsErrorCode } from '../../errors.js';
 import { type RecordsDeps, requestContext } from '../context.js';
 import {
@@ -18,10 +18,8 @@ import {
 } from './schemas.js';
 
 export interface RecordReadDeps extends RecordsDeps {
-  /** Workflow's keys, for case grants. */
-  readonly caseGrantKeyResolver: KeyResolver;
-  /** `CASE_GRANT_ISSUER`. */
-  readonly caseGrantIssuer: string;
+  /** Checks `Case-Grant` headers against workflow's keys (one JWKS cache for the service). */
+  readonly caseGrants: CaseGrantVerifier;
 }
 
 // Departments read with `records:read` (their own records also with `records:write`); residents
@@ -37,18 +35,18 @@ const READ_ERRORS: readonly RecordsErrorCode[] = [
   'access_log_unavailable',
 ];
 
+// A release is for one caller and one purpose, and written to the access log once: no cache
+// may keep it and hand it to anyone else.
+const uncached = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
+
 /**
  * The read path (ADR 0013): every read names a purpose, releases only the fields the decision
  * allows, and is written to the access log in the transaction that reads the data.
  */
 export function recordReadRoutes(app: ServiceInstance, deps: RecordReadDeps) {
-  const caseGrants = caseGrantVerifier({
-    resolver: deps.caseGrantKeyResolver,
-    issuer: deps.caseGrantIssuer,
-  });
   const readContext = (request: Parameters<typeof requestContext>[0]): ReadContext => ({
     ...requestContext(request, deps),
-    caseGrants,
+    caseGrants: deps.caseGrants,
   });
 
   app.get(
@@ -66,11 +64,13 @@ export function recordReadRoutes(app: ServiceInstance, deps: RecordReadDeps) {
         response: { 200: ReleasedRecordList },
       },
     },
-    (request) =>
-      listRecords({
+    (request, reply) => {
+      uncached(reply);
+      return listRecords({
         ctx: readContext(request),
         input: { ...request.query, caseGrant: request.headers['case-grant'] },
-      }),
+      });
+    },
   );
 
   app.get(
@@ -89,18 +89,21 @@ export function recordReadRoutes(app: ServiceInstance, deps: RecordReadDeps) {
         response: { 200: ReleasedRecord },
       },
     },
-    async (request) =>
-      (
-        await readRecord({
-          ctx: readContext(request),
-          input: {
-            recordId: request.params.id,
-            purpose: request.query.purpose,
-            version: request.query.version,
-            caseGrant: request.headers['case-grant'],
-          },
-        })
-      ).record,
+    async (request, reply) => {
+      uncached(reply);
+      const { record } = await readRecord({
+        ctx: readContext(request),
+        input: {
+          recordId: request.params.id,
+          purpose: request.query.purpose,
+          version: request.query.version,
+          caseGrant: request.headers['case-grant'],
+        },
+      });
+      // The current version's tag, for the issuer's `PUT` with If-Match; an older version has none.
+      if (request.query.version === undefined) reply.header('etag', etagOf(record));
+      return record;
+    },
   );
 
   app.get(
@@ -119,8 +122,9 @@ export function recordReadRoutes(app: ServiceInstance, deps: RecordReadDeps) {
         response: { 200: ReleasedRecordList },
       },
     },
-    (request) =>
-      readRecordHistory({
+    (request, reply) => {
+      uncached(reply);
+      return readRecordHistory({
         ctx: readContext(request),
         input: {
           recordId: request.params.id,
@@ -129,6 +133,7 @@ export function recordReadRoutes(app: ServiceInstance, deps: RecordReadDeps) {
           cursor: request.query.cursor,
           caseGrant: request.headers['case-grant'],
         },
-      }),
+      });
+    },
   );
 }
