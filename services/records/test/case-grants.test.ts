@@ -316,6 +316,7 @@ describe('case-bound reads: GET /v1/records/{id}?purpose=case:<id> (acceptance 2
 
   it('refuses a read without a grant: case_grant_required', async () => {
     await refusedWith(await read(undefined), 'case_grant_required');
+    await refusedWith(await read(''), 'case_grant_required');
   });
 
   it('refuses an expired grant: case_grant_expired', async () => {

@@ -14,6 +14,8 @@ const Purpose = Type.String({
 export const CaseGrantHeaders = Type.Object({
   'case-grant': Type.Optional(
     SafeText({
+      // Empty counts as absent (case_grant_required); anything else reaches the verifier.
+      minLength: 0,
       maxLength: MAX_CASE_GRANT_LENGTH,
       description:
         'For `purpose=case:<caseId>`: the case grant (compact JWS, `typ: tb-case-grant+jwt`) the workflow service issued for this case, subject, department and record type.',
