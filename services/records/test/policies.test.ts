@@ -3,6 +3,7 @@ import { injectFetch } from '@tongban/clients/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events } from '../src/db/schema.js';
+import { residentHeaders } from './helpers/read-callers.js';
 import { type ReadWorld, startReadWorld } from './helpers/read-world.js';
 
 type NewPolicy = RecordsPaths['/v1/policies']['post']['requestBody']['content']['application/json'];
@@ -149,22 +150,23 @@ describe('access policies: /v1/policies', () => {
       const body = policy({ purpose: 'refused_purpose' });
       expect((await create(body)).response.status).toBe(401);
       const resident = await w.callers.resident('sub-resident-1');
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
       const refused = [
-        `Bearer ${await w.callers.staff('health', ['case_officer'], ['records:read'])}`,
-        `Bearer ${await w.callers.client('health', ['records:write', 'records:read'])}`,
-        `DPoP ${resident.token}`,
+        bearer(await w.callers.staff('health', ['case_officer'], ['records:read'])),
+        bearer(await w.callers.client('health', ['records:write', 'records:read'])),
+        await residentHeaders(resident, { method: 'POST', url: '/v1/policies' }),
         // The reader's own administrator cannot grant itself access to health's data.
-        `Bearer ${await w.callers.staff('civil_affairs', ['department_admin'])}`,
-        `Bearer ${await w.callers.staff('market_regulation', ['department_admin'])}`,
+        bearer(await w.callers.staff('civil_affairs', ['department_admin'])),
+        bearer(await w.callers.staff('market_regulation', ['department_admin'])),
       ];
-      for (const authorization of refused) {
+      for (const [index, headers] of refused.entries()) {
         const res = await w.t.app.inject({
           method: 'POST',
           url: '/v1/policies',
-          headers: { authorization },
+          headers,
           payload: body,
         });
-        expect(res.statusCode, authorization.slice(0, 12)).toBe(403);
+        expect(res.statusCode, `caller ${index}`).toBe(403);
         expect(res.json()).toMatchObject({ code: 'forbidden' });
       }
       const other = await create(
@@ -270,7 +272,7 @@ describe('access policies: /v1/policies', () => {
       const res = await w.t.app.inject({
         method: 'GET',
         url: '/v1/policies',
-        headers: { authorization: `DPoP ${resident.token}` },
+        headers: await residentHeaders(resident, { method: 'GET', url: '/v1/policies' }),
       });
       expect(res.statusCode).toBe(403);
       const cursor = Buffer.from(JSON.stringify(['not-a-uuid'])).toString('base64url');

@@ -90,8 +90,7 @@ export type ReadCallers = Awaited<ReturnType<typeof readCallers>>;
  */
 export async function residentHeaders(
   resident: TestResident,
-  request: { readonly method: string; readonly url: string },
+  _request: { readonly method: string; readonly url: string },
 ): Promise<Record<string, string>> {
-  void request;
   return { authorization: `DPoP ${resident.token}` };
 }
