@@ -9,8 +9,6 @@ export const CASE_GRANT_TYP = 'tb-case-grant+jwt';
 export const CASE_GRANT_ALG = 'EdDSA';
 /** Records' name as a grant's audience. */
 export const CASE_GRANT_AUDIENCE = 'tb-records';
-/** The request header that carries the grant. */
-export const CASE_GRANT_HEADER = 'case-grant';
 /** A grant lives at most this long from `iat` to `exp`. */
 export const MAX_CASE_GRANT_LIFETIME_SECONDS = 15 * 60;
 export const CASE_GRANT_CLOCK_TOLERANCE_SECONDS = 30;
