@@ -1,4 +1,10 @@
-import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
+import {
+  accessTokenAuth,
+  createJwksKeyResolver,
+  httpJwksFetcher,
+  identityKeyResolver,
+  type KeyResolver,
+} from '@tongban/auth';
 import type { Database } from '@tongban/db';
 import { deriveKey, type SigningKeyStore, serveSigningKeys, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
@@ -15,9 +21,12 @@ import {
   signingKeys as signingKeysTable,
   subscriptions,
 } from './db/schema.js';
+import { caseGrantVerifier } from './domain/case-grants/verify-case-grant.js';
 import { recordChange } from './domain/events/record-change.js';
 import { recordEventAudience } from './domain/records/record-audience.js';
 import { recordsErrors } from './errors.js';
+import { policyRoutes } from './routes/policies/index.js';
+import { recordReadRoutes } from './routes/record-reads/index.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
 import { recordRoutes } from './routes/records/index.js';
 
@@ -29,6 +38,8 @@ export interface RecordsDeps {
   readonly clock?: () => Date;
   /** Identity's keys; by default fetched from `config.identityUrl` and cached. */
   readonly keyResolver?: KeyResolver;
+  /** Workflow's keys, for case grants; by default fetched from `config.caseGrants.jwksUrl`. */
+  readonly caseGrantKeyResolver?: KeyResolver;
   /** Seals webhook secrets; by default derived from the master key. */
   readonly webhookSealKey?: Buffer;
   /** The webhook delivery passes; false when a test drives the steps itself. */
@@ -84,6 +95,17 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
   });
   recordTypeRoutes(app, { db: database.db, clock });
   recordRoutes(app, { db: database.db, clock });
+  policyRoutes(app, { db: database.db, clock });
+  const caseGrants = caseGrantVerifier({
+    resolver:
+      deps.caseGrantKeyResolver ??
+      createJwksKeyResolver({
+        fetchJwks: httpJwksFetcher(config.caseGrants.jwksUrl),
+        now: Date.now,
+      }),
+    issuer: config.caseGrants.issuer,
+  });
+  recordReadRoutes(app, { db: database.db, clock, caseGrants });
   serveSigningKeys(app, { service: 'records', keys });
   registerWebhooks(app, {
     db: database.db,

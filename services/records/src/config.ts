@@ -12,6 +12,13 @@ const Env = Type.Object({
   /** 32+ random bytes, base64url or base64: seals records' signing keys. Required in production. */
   RECORDS_MASTER_KEY: Type.Optional(Type.String({ minLength: 43 })),
   SIGNING_KEY_MAX_AGE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+  /** Workflow's JWKS: case grants (`Case-Grant` header) are verified against it. */
+  WORKFLOW_JWKS_URL: Type.String({
+    pattern: '^https?://',
+    default: 'http://127.0.0.1:3002/.well-known/jwks.json',
+  }),
+  /** The `iss` of a case grant (ADR 0013). */
+  CASE_GRANT_ISSUER: Type.String({ minLength: 1, maxLength: 64, default: 'tb-workflow' }),
   ...webhookEnv(),
 });
 
@@ -23,6 +30,7 @@ export interface RecordsConfig extends BaseConfig {
   readonly masterKey: Buffer | undefined;
   readonly signingKeyMaxAgeMs: number;
   readonly webhooks: WebhookConfig;
+  readonly caseGrants: { readonly jwksUrl: string; readonly issuer: string };
 }
 
 /** Pure: the caller hands in the environment and the working directory. */
@@ -44,5 +52,6 @@ export function loadConfig(
     }),
     signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
     webhooks: webhookConfig(base.env, parsed),
+    caseGrants: { jwksUrl: parsed.WORKFLOW_JWKS_URL, issuer: parsed.CASE_GRANT_ISSUER },
   };
 }

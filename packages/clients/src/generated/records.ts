@@ -348,6 +348,350 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which department may read which fields of which record type, for which purpose */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    recordType?: string;
+                    readerDepartment?: string;
+                    /** @description Only active or only withdrawn policies; both when absent. */
+                    status?: "active" | "withdrawn";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                consentRequired: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                                fields: string[];
+                                /** Format: uuid */
+                                id: string;
+                                purpose: string;
+                                readerDepartment: string;
+                                recordType: string;
+                                /** @description Set once the policy is withdrawn; reads relying on it stop at once. */
+                                withdrawnAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Allow another department to read fields of a record type your department issues, for one purpose (department_admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes retries of this request safe: a repeat with the same key and body within 24 h returns the first response (with Idempotent-Replayed: true) instead of acting again. A Structured Field string ("…") or a bare value, 1–255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Whether each read also needs the resident's unexpired, unrevoked consent. */
+                        consentRequired: boolean;
+                        /** @description Top-level fields of the record type's field schema the reader receives. */
+                        fields: string[];
+                        /** @description What the reader may read for, e.g. `social_security_enrolment`; `case` covers every `case:<caseId>` read, each of which also needs a case grant. `self` is reserved. */
+                        purpose: string;
+                        readerDepartment: string;
+                        recordType: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consentRequired: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            fields: string[];
+                            /** Format: uuid */
+                            id: string;
+                            purpose: string;
+                            readerDepartment: string;
+                            recordType: string;
+                            /** @description Set once the policy is withdrawn; reads relying on it stop at once. */
+                            withdrawnAt: string | null;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds.
+                 *
+                 *     `already_exists`: A resource with this identifier (code, name, username) already exists.
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw a policy: reads relying on it are refused from now on (department_admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consentRequired: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            fields: string[];
+                            /** Format: uuid */
+                            id: string;
+                            purpose: string;
+                            readerDepartment: string;
+                            recordType: string;
+                            /** @description Set once the policy is withdrawn; reads relying on it stop at once. */
+                            withdrawnAt: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/record-types": {
         parameters: {
             query?: never;
@@ -686,7 +1030,130 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * A subject's current records of one type, for a stated purpose
+         * @description Only the fields your purpose allows are returned. Each record returned is written to the access log, where the resident sees it. Revoked records are not listed.
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description The resident's pseudonymous subject id. */
+                    subjectId: string;
+                    /** @description Record type code. */
+                    type: string;
+                    /** @description Why you read: a policy purpose (e.g. `social_security_enrolment`), `case:<caseId>` for a workflow case (send its `Case-Grant`), or `self` for a resident reading their own records. */
+                    purpose: string;
+                };
+                header?: {
+                    /** @description For `purpose=case:<caseId>`: the case grant (compact JWS, `typ: tb-case-grant+jwt`) the workflow service issued for this case, subject, department and record type. */
+                    "case-grant"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description Only the fields released to you for this purpose. */
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description SHA-256 (base64url) of the RFC 8785 canonical JSON of this version's complete data, as the issuer published it. */
+                                digest: string;
+                                /** Format: uuid */
+                                id: string;
+                                issuerDepartment: string;
+                                /** Format: date-time */
+                                publishedAt: string;
+                                /** @description The names of the fields in `data`; the access log records the same list. */
+                                releasedFields: string[];
+                                status: "active" | "revoked";
+                                subjectId: string;
+                                /** @description Record type code. */
+                                type: string;
+                                version: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this.
+                 *
+                 *     `purpose_not_allowed`: The stated purpose is not one the access policy allows this department for this record type.
+                 *
+                 *     `consent_required`: Reading this record for this purpose needs the resident's consent, which is absent.
+                 *
+                 *     `case_grant_required`: A case-bound purpose (`case:<caseId>`) needs a case grant from the workflow service in the `Case-Grant` header.
+                 *
+                 *     `case_grant_invalid`: The case grant is malformed, signed by an unknown key, or made for another case, subject, department or record type.
+                 *
+                 *     `case_grant_expired`: The case grant has expired; ask the workflow service for a new one.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `access_log_unavailable`: The access log could not be written, so no record data is released. Retry later. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Publish a record of a type your department issues (records:write)
@@ -852,7 +1319,143 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Read a record (or an older version of it) for a stated purpose
+         * @description Only the fields your purpose allows are returned; the read is written to the access log. A revoked record answers 410 `record_revoked`; its history stays readable.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Why you read: a policy purpose (e.g. `social_security_enrolment`), `case:<caseId>` for a workflow case (send its `Case-Grant`), or `self` for a resident reading their own records. */
+                    purpose: string;
+                    /** @description An older version of the record; the current one when absent. */
+                    version?: number;
+                };
+                header?: {
+                    /** @description For `purpose=case:<caseId>`: the case grant (compact JWS, `typ: tb-case-grant+jwt`) the workflow service issued for this case, subject, department and record type. */
+                    "case-grant"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Only the fields released to you for this purpose. */
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** @description SHA-256 (base64url) of the RFC 8785 canonical JSON of this version's complete data, as the issuer published it. */
+                            digest: string;
+                            /** Format: uuid */
+                            id: string;
+                            issuerDepartment: string;
+                            /** Format: date-time */
+                            publishedAt: string;
+                            /** @description The names of the fields in `data`; the access log records the same list. */
+                            releasedFields: string[];
+                            status: "active" | "revoked";
+                            subjectId: string;
+                            /** @description Record type code. */
+                            type: string;
+                            version: number;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this.
+                 *
+                 *     `purpose_not_allowed`: The stated purpose is not one the access policy allows this department for this record type.
+                 *
+                 *     `consent_required`: Reading this record for this purpose needs the resident's consent, which is absent.
+                 *
+                 *     `case_grant_required`: A case-bound purpose (`case:<caseId>`) needs a case grant from the workflow service in the `Case-Grant` header.
+                 *
+                 *     `case_grant_invalid`: The case grant is malformed, signed by an unknown key, or made for another case, subject, department or record type.
+                 *
+                 *     `case_grant_expired`: The case grant has expired; ask the workflow service for a new one.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `record_revoked`: The issuing department revoked this record; it is no longer a valid record. Its history stays readable by those allowed. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `access_log_unavailable`: The access log could not be written, so no record data is released. Retry later. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         /**
          * Publish a new version of a record your department issued (records:write)
          * @description Requires If-Match with the record’s ETag (428 without, 412 when stale). Appends version n+1; earlier versions stay unchanged. A revoked record takes no new version (410 `record_revoked`). Emits `record.superseded`.
@@ -1202,6 +1805,152 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/records/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A record's versions, newest first, for a stated purpose
+         * @description The same decision as a read of the record; each version returned is written to the access log. Readable after revocation.
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description Why you read: a policy purpose (e.g. `social_security_enrolment`), `case:<caseId>` for a workflow case (send its `Case-Grant`), or `self` for a resident reading their own records. */
+                    purpose: string;
+                };
+                header?: {
+                    /** @description For `purpose=case:<caseId>`: the case grant (compact JWS, `typ: tb-case-grant+jwt`) the workflow service issued for this case, subject, department and record type. */
+                    "case-grant"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description Only the fields released to you for this purpose. */
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description SHA-256 (base64url) of the RFC 8785 canonical JSON of this version's complete data, as the issuer published it. */
+                                digest: string;
+                                /** Format: uuid */
+                                id: string;
+                                issuerDepartment: string;
+                                /** Format: date-time */
+                                publishedAt: string;
+                                /** @description The names of the fields in `data`; the access log records the same list. */
+                                releasedFields: string[];
+                                status: "active" | "revoked";
+                                subjectId: string;
+                                /** @description Record type code. */
+                                type: string;
+                                version: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this.
+                 *
+                 *     `purpose_not_allowed`: The stated purpose is not one the access policy allows this department for this record type.
+                 *
+                 *     `consent_required`: Reading this record for this purpose needs the resident's consent, which is absent.
+                 *
+                 *     `case_grant_required`: A case-bound purpose (`case:<caseId>`) needs a case grant from the workflow service in the `Case-Grant` header.
+                 *
+                 *     `case_grant_invalid`: The case grant is malformed, signed by an unknown key, or made for another case, subject, department or record type.
+                 *
+                 *     `case_grant_expired`: The case grant has expired; ask the workflow service for a new one.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `access_log_unavailable`: The access log could not be written, so no record data is released. Retry later. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

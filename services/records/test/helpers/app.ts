@@ -10,7 +10,11 @@ export type TestApp = TestService<ServiceInstance> & { readonly keys: SigningKey
 
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { keyResolver?: KeyResolver } = {},
+  options: {
+    keyResolver?: KeyResolver;
+    caseGrantKeyResolver?: KeyResolver;
+    clock?: () => Date;
+  } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
   let keys: SigningKeyStore | undefined;
@@ -24,6 +28,10 @@ export async function startTestApp(
         // Tests drive webhook delivery themselves; no background passes.
         webhookWorker: false,
         ...(options.keyResolver ? { keyResolver: options.keyResolver } : {}),
+        ...(options.caseGrantKeyResolver
+          ? { caseGrantKeyResolver: options.caseGrantKeyResolver }
+          : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
       });
       keys = built.keys;
       return built.app;

@@ -1,0 +1,169 @@
+import type { Db } from '@tongban/db';
+import { and, asc, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { accessPolicies, recordsTable, recordTypes, recordVersions } from '../schema.js';
+
+/** A record's head: what the access decision needs, before any data is read. */
+export type RecordHead = Pick<
+  typeof recordsTable.$inferSelect,
+  | 'id'
+  | 'typeCode'
+  | 'subjectId'
+  | 'issuerDepartment'
+  | 'status'
+  | 'version'
+  | 'revokedAt'
+  | 'revokeReason'
+>;
+
+export type RecordVersionRow = typeof recordVersions.$inferSelect;
+
+const head = {
+  id: recordsTable.id,
+  typeCode: recordsTable.typeCode,
+  subjectId: recordsTable.subjectId,
+  issuerDepartment: recordsTable.issuerDepartment,
+  status: recordsTable.status,
+  version: recordsTable.version,
+  revokedAt: recordsTable.revokedAt,
+  revokeReason: recordsTable.revokeReason,
+};
+
+export async function findRecordHead(db: Db, id: string): Promise<RecordHead | undefined> {
+  const [row] = await db.select(head).from(recordsTable).where(eq(recordsTable.id, id)).limit(1);
+  return row;
+}
+
+export async function findRecordVersion(
+  db: Db,
+  recordId: string,
+  version: number,
+): Promise<RecordVersionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(recordVersions)
+    .where(and(eq(recordVersions.recordId, recordId), eq(recordVersions.version, version)))
+    .limit(1);
+  return row;
+}
+
+/** A record's versions, newest first, below `before` when paging. */
+export function listRecordVersions(
+  db: Db,
+  { recordId, before, limit }: { recordId: string; before: number | undefined; limit: number },
+): Promise<RecordVersionRow[]> {
+  return db
+    .select()
+    .from(recordVersions)
+    .where(
+      and(
+        eq(recordVersions.recordId, recordId),
+        before === undefined ? undefined : lt(recordVersions.version, before),
+      ),
+    )
+    .orderBy(desc(recordVersions.version))
+    .limit(limit);
+}
+
+/** What reads and policies need of a record type: who issues it and its fields. */
+export async function findRecordTypeTerms(
+  db: Db,
+  code: string,
+): Promise<
+  | { readonly code: string; readonly issuerDepartment: string; readonly fieldSchema: unknown }
+  | undefined
+> {
+  const [row] = await db
+    .select({
+      code: recordTypes.code,
+      issuerDepartment: recordTypes.issuerDepartment,
+      fieldSchema: recordTypes.fieldSchema,
+    })
+    .from(recordTypes)
+    .where(eq(recordTypes.code, code))
+    .limit(1);
+  return row;
+}
+
+/** The policy in force for (reader department, type, policy purpose): at most one is active. */
+export async function findActivePolicy(
+  db: Db,
+  key: { readerDepartment: string; typeCode: string; purpose: string },
+): Promise<{ readonly fields: string[]; readonly consentRequired: boolean } | undefined> {
+  const [row] = await db
+    .select({ fields: accessPolicies.fields, consentRequired: accessPolicies.consentRequired })
+    .from(accessPolicies)
+    .where(
+      and(
+        eq(accessPolicies.readerDepartment, key.readerDepartment),
+        eq(accessPolicies.typeCode, key.typeCode),
+        eq(accessPolicies.purpose, key.purpose),
+        isNull(accessPolicies.withdrawnAt),
+      ),
+    )
+    .limit(1);
+  return row;
+}
+
+/** Whether the subject holds any record of the type (revoked ones included). */
+export async function subjectHoldsType(
+  db: Db,
+  subjectId: string,
+  typeCode: string,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ id: recordsTable.id })
+    .from(recordsTable)
+    .where(and(eq(recordsTable.subjectId, subjectId), eq(recordsTable.typeCode, typeCode)))
+    .limit(1);
+  return row !== undefined;
+}
+
+export interface CurrentRecordRow {
+  readonly head: RecordHead;
+  readonly createdAt: Date;
+  readonly current: RecordVersionRow;
+}
+
+/**
+ * A subject's active records of one type with their current version, oldest first, after the
+ * (created_at, id) of `after` when paging. Revoked records are left out: they are no longer
+ * valid records, and their history stays readable by id.
+ */
+export async function listCurrentRecords(
+  db: Db,
+  {
+    subjectId,
+    typeCode,
+    after,
+    limit,
+  }: {
+    subjectId: string;
+    typeCode: string;
+    after: { readonly createdAt: Date; readonly id: string } | undefined;
+    limit: number;
+  },
+): Promise<CurrentRecordRow[]> {
+  const rows = await db
+    .select({ head, createdAt: recordsTable.createdAt, current: recordVersions })
+    .from(recordsTable)
+    .innerJoin(
+      recordVersions,
+      and(
+        eq(recordVersions.recordId, recordsTable.id),
+        eq(recordVersions.version, recordsTable.version),
+      ),
+    )
+    .where(
+      and(
+        eq(recordsTable.subjectId, subjectId),
+        eq(recordsTable.typeCode, typeCode),
+        eq(recordsTable.status, 'active'),
+        after === undefined
+          ? undefined
+          : sql`(${recordsTable.createdAt}, ${recordsTable.id}) > (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`,
+      ),
+    )
+    .orderBy(asc(recordsTable.createdAt), asc(recordsTable.id))
+    .limit(limit);
+  return rows;
+}
