@@ -1,5 +1,6 @@
 import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
+import { requireResidentProof } from '@tongban/dpop';
 import { deriveKey, type SigningKeyStore, serveSigningKeys, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import {
@@ -12,6 +13,7 @@ import {
   deliveries,
   idempotencyKeys,
   outbox,
+  proofJtis,
   signingKeys as signingKeysTable,
   subscriptions,
 } from './db/schema.js';
@@ -79,6 +81,15 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     issuer: config.issuer,
     audience: config.audience,
     now: clock,
+  });
+  // Every route a resident token reaches checks its DPoP proof. No device check: records cannot
+  // see a device's revocation at identity, so a revoked device's token is refused here only
+  // when it expires (15 minutes at most); identity refuses it at once.
+  requireResidentProof(app, {
+    db: database.db,
+    table: proofJtis,
+    publicUrls: config.publicUrls,
+    clock,
   });
   recordTypeRoutes(app, { db: database.db, clock });
   serveSigningKeys(app, { service: 'records', keys });

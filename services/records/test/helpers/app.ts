@@ -8,11 +8,17 @@ import { loadConfig } from '../../src/config.js';
 
 export type TestApp = TestService<ServiceInstance> & { readonly keys: SigningKeyStore };
 
+/** Records' public base URL in tests (`RECORDS_PUBLIC_URLS`): resident DPoP proofs name it. */
+export const PUBLIC_URL = 'http://records.test';
+
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { keyResolver?: KeyResolver } = {},
+  options: { keyResolver?: KeyResolver; clock?: () => Date } = {},
 ): Promise<TestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
+  const config = loadConfig(
+    { NODE_ENV: 'test', LOG_LEVEL: 'silent', RECORDS_PUBLIC_URLS: PUBLIC_URL, ...env },
+    process.cwd(),
+  );
   let keys: SigningKeyStore | undefined;
   const service = await startTestService({
     service: 'records',
@@ -24,6 +30,7 @@ export async function startTestApp(
         // Tests drive webhook delivery themselves; no background passes.
         webhookWorker: false,
         ...(options.keyResolver ? { keyResolver: options.keyResolver } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
       });
       keys = built.keys;
       return built.app;
