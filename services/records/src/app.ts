@@ -19,6 +19,7 @@ import {
 } from './db/schema.js';
 import { recordChange } from './domain/events/record-change.js';
 import { recordsErrors } from './errors.js';
+import { consentRoutes } from './routes/consents/index.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
 
 export interface RecordsDeps {
@@ -92,6 +93,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     clock,
   });
   recordTypeRoutes(app, { db: database.db, clock });
+  consentRoutes(app, { db: database.db, clock });
   serveSigningKeys(app, { service: 'records', keys });
   registerWebhooks(app, {
     db: database.db,

@@ -4,7 +4,7 @@ import { type TestIssuer, testIssuer } from '@tongban/test-tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { PUBLIC_URL } from './helpers/app.js';
+import { PUBLIC_URL, startTestApp, type TestApp } from './helpers/app.js';
 import { testDevice, testResident } from './helpers/resident.js';
 import { type SharedDatabase, sharedDatabase } from './helpers/shared-database.js';
 
@@ -189,6 +189,61 @@ describe('the DPoP proof on every route a resident token reaches', () => {
     const res = await get({ authorization: `Bearer ${await issuer.staff('health', ['auditor'])}` });
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('forbidden');
+  });
+});
+
+// Enumerated from the app's own route table: a resident route added later is walked too.
+describe('every route of records that admits a resident token', () => {
+  let t: TestApp;
+  let issuer: TestIssuer;
+  beforeAll(async () => {
+    issuer = await testIssuer(clock);
+    t = await startTestApp({}, { keyResolver: issuer.keyResolver, clock });
+  });
+  afterAll(() => t.close());
+
+  const pathOf = (route: string) => {
+    const [method = '', url = ''] = route.split(' ');
+    return { method, url, openapi: url.replace(/:([A-Za-z]+)/g, '{$1}') };
+  };
+
+  it('includes the consent routes', () => {
+    expect(t.app.residentRoutes).toEqual(
+      expect.arrayContaining(['GET /v1/consents', 'POST /v1/consents', 'DELETE /v1/consents/:id']),
+    );
+  });
+
+  it('refuses the resident’s token without a proof, and with a proof for another route', async () => {
+    const alice = await testResident(issuer, clock);
+    for (const route of t.app.residentRoutes) {
+      const { method, url } = pathOf(route);
+      // Any id will do: the proof is checked before the route looks at its parameters or body.
+      const concrete = url.replace(/:[A-Za-z]+/g, '0190c6f0-6c3a-7cc2-a6f5-0d1c5fb1f0e1');
+      const inject = (headers: Record<string, string>) =>
+        t.app.inject({ method: method as 'GET', url: concrete, headers });
+      const bare = await inject({ authorization: `DPoP ${alice.token}` });
+      expect(bare.statusCode, route).toBe(401);
+      expect(bare.json().code, route).toBe('invalid_dpop_proof');
+      expect(bare.headers['www-authenticate'], route).toMatch(/^DPoP error="invalid_dpop_proof"/);
+      const elsewhere = await inject(await alice.headersFor(method, '/v1/elsewhere'));
+      expect(elsewhere.statusCode, route).toBe(401);
+      expect(elsewhere.json().code, route).toBe('invalid_dpop_proof');
+    }
+  });
+
+  it('documents the DPoP header (with `ath` and RECORDS_PUBLIC_URLS) and invalid_dpop_proof', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    for (const route of t.app.residentRoutes) {
+      const { method, openapi } = pathOf(route);
+      const operation = doc.paths[openapi]?.[method.toLowerCase()];
+      const header = operation?.parameters?.find(
+        (p: { in: string; name: string }) => p.in === 'header' && p.name === 'dpop',
+      );
+      expect(header?.description, route).toContain('`ath`');
+      expect(header?.description, route).toContain('RECORDS_PUBLIC_URLS');
+      expect(header?.description, route).not.toContain('IDENTITY_PUBLIC_URLS');
+      expect(operation.responses['401']['x-codes'], route).toContain('invalid_dpop_proof');
+    }
   });
 });
 
