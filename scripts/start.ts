@@ -128,6 +128,9 @@ function startService(spec: ServiceSpec): ChildProcess {
       ...(spec.name === 'identity' && !env.IDENTITY_PUBLIC_URLS
         ? { IDENTITY_PUBLIC_URLS: `${byName.identity},${byName.portal}/api/identity` }
         : {}),
+      ...(spec.name === 'records' && !env.RECORDS_PUBLIC_URLS
+        ? { RECORDS_PUBLIC_URLS: `${byName.records},${byName.portal}/api/records` }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches the launcher alone, which then sends one SIGTERM.

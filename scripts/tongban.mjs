@@ -34,7 +34,7 @@ const COMMANDS = {
   bench: () => [[process.execPath, ['--import', 'tsx', 'test/bench/run.ts']]],
   // The demo resident phone (packages/phone): `npm run phone -- activate --code … --identity …`.
   phone: () => [[process.execPath, ['--import', 'tsx', 'packages/phone/src/cli.ts']]],
-  // The counter's offline verifier (packages/tokens): `npm run tokens -- bundle|verify …`.
+  // The offline verifiers (packages/tokens): `npm run tokens -- bundle|verify|verify-record …`.
   tokens: () => [[process.execPath, ['--import', 'tsx', 'packages/tokens/src/cli.ts']]],
 };
 

@@ -16,6 +16,8 @@ const NOT_HTTP_ERRORS: Readonly<Record<string, string>> = {
   status_unknown: 'an offline verifier verdict: no usable status list covers the credential',
   status_list_expired: 'an offline verifier verdict on a cached status list',
   status_list_not_yet_valid: 'an offline verifier verdict on a cached status list',
+  certificate_expired: 'an offline verifier verdict on a record certificate',
+  certificate_not_yet_valid: 'an offline verifier verdict on a record certificate',
 };
 
 function sourceFiles(dir: string): string[] {

@@ -7,7 +7,11 @@ export interface TestIssuer {
   /** `scope`: the space-separated scopes identity would grant (none by default). */
   staff(department: string, roles: string[], subject?: string, scope?: string): Promise<string>;
   client(department: string, subject?: string, scope?: string): Promise<string>;
-  resident(subject?: string): Promise<string>;
+  /**
+   * A resident's token; with `jkt` it is bound to that device key (`cnf.jkt`, RFC 9449) and must
+   * be sent as `Authorization: DPoP <token>` with a proof signed by the key.
+   */
+  resident(subject?: string, options?: { readonly jkt?: string }): Promise<string>;
 }
 
 export async function testIssuer(now: () => Date): Promise<TestIssuer> {
@@ -35,13 +39,14 @@ export async function testIssuer(now: () => Date): Promise<TestIssuer> {
       }),
     client: (department, subject = `client-${department}`, scope = '') =>
       sign({ kind: 'client', sub: subject, client_id: subject, department, roles: [], scope }),
-    resident: (subject = 'resident-1') =>
+    resident: (subject = 'resident-1', options = {}) =>
       sign({
         kind: 'resident',
         sub: subject,
         client_id: 'tongban-resident',
         roles: ['resident'],
         scope: '',
+        ...(options.jkt === undefined ? {} : { cnf: { jkt: options.jkt } }),
       }),
   };
 }

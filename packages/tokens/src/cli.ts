@@ -5,6 +5,10 @@
  *   pnpm --filter @tongban/tokens exec tsx src/cli.ts bundle --identity http://localhost:3001 --out trust.json
  *   pnpm --filter @tongban/tokens exec tsx src/cli.ts verify --bundle trust.json --qr code.png
  *
+ * and a record certificate (a certified copy records signed) against records' saved JWKS:
+ *
+ *   pnpm tokens verify-record certificate.jws --jwks records-jwks.json
+ *
  * Exit codes: 0 valid, 1 refused, 2 usage or I/O error.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -20,6 +24,11 @@ import {
   formatVerificationResult,
   verifyPresentationOffline,
 } from './offline.js';
+import {
+  RECORD_CERTIFICATE_ISSUER,
+  type VerifiedRecordCertificate,
+  verifyRecordCertificate,
+} from './record-certificate.js';
 import { statusListUrl, verifyStatusListToken } from './status-list.js';
 
 export const EXIT_VALID = 0;
@@ -46,7 +55,8 @@ export interface TrustBundle {
 
 const USAGE = `usage:
   tongban-verify bundle --identity <baseUrl> [--issuer tb] [--lists 0,1] --out trust.json
-  tongban-verify verify --bundle trust.json (--token <jws> | --qr <image.png>) [--now <ISO time>]`;
+  tongban-verify verify --bundle trust.json (--token <jws> | --qr <image.png>) [--now <ISO time>]
+  tongban-verify verify-record (<certificate file> | <jws>) --jwks <records-jwks.json> [--issuer ${RECORD_CERTIFICATE_ISSUER}] [--now <ISO time>]`;
 
 /** A failure that is the operator's to fix (arguments, files, network): exit code 2. */
 class UsageError extends Error {}
@@ -59,6 +69,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await bundle(rest, io);
       case 'verify':
         return await verify(rest, io);
+      case 'verify-record':
+        return await verifyRecord(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -161,6 +173,78 @@ async function verify(args: readonly string[], io: CliIo): Promise<number> {
   });
   io.stdout(formatVerificationResult(result));
   return result.valid ? EXIT_VALID : EXIT_REFUSED;
+}
+
+const JWS = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+
+/** What each refusal means for the person holding the certificate. */
+const CERTIFICATE_REASONS: Readonly<Record<string, string>> = {
+  malformed_token: 'This is not a Tongban record certificate.',
+  signature_invalid:
+    'The certificate was not signed by records as it is, or not as a record certificate: it may be forged or altered.',
+  unknown_key:
+    "The certificate was signed by a key this JWKS does not hold: fetch records' /.well-known/jwks.json again.",
+  certificate_expired: 'The certificate has expired; ask for a fresh one.',
+  certificate_not_yet_valid: "The certificate is dated in the future; check this computer's clock.",
+};
+
+async function verifyRecord(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      jwks: { type: 'string' },
+      issuer: { type: 'string', default: RECORD_CERTIFICATE_ISSUER },
+      now: { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) {
+    throw new UsageError('give one certificate: a file holding it, or the JWS itself');
+  }
+  const [source = ''] = positionals;
+  const jwksPath = required(values.jwks, '--jwks');
+  const now = values.now === undefined ? io.now() : new Date(values.now);
+  if (Number.isNaN(now.getTime())) {
+    throw new UsageError(`--now is not an ISO date: ${values.now}`);
+  }
+  let jwksJson: unknown;
+  try {
+    jwksJson = JSON.parse(await readText(io, jwksPath));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${jwksPath} is not JSON`);
+  }
+  const jwks = parseJwks(jwksJson);
+  const jws = JWS.test(source) ? source : (await readText(io, source)).trim();
+
+  let verified: VerifiedRecordCertificate;
+  try {
+    verified = await verifyRecordCertificate(jws, { jwks, issuer: values.issuer, now });
+  } catch (error) {
+    if (!isTokenError(error)) throw error;
+    io.stdout(
+      `refused (${error.code}): ${CERTIFICATE_REASONS[error.code] ?? 'The certificate could not be checked.'} (${error.message})`,
+    );
+    return EXIT_REFUSED;
+  }
+  io.stdout(formatRecordCertificate(verified));
+  return EXIT_VALID;
+}
+
+export function formatRecordCertificate({ header, claims }: VerifiedRecordCertificate): string {
+  const at = (seconds: number) => new Date(seconds * 1000).toISOString();
+  const purpose =
+    claims.case === undefined ? claims.purpose : `${claims.purpose} (case ${claims.case})`;
+  return [
+    `valid record certificate: ${claims.record.type} ${claims.record.id} version ${claims.record.version}`,
+    `  subject     ${claims.sub}`,
+    `  released    by ${claims.issuer_department} to ${claims.recipient_department} for ${purpose}`,
+    `  issued      ${at(claims.iat)}, expires ${at(claims.exp)}`,
+    `  signed by   ${claims.iss}, key ${header.kid}`,
+    'claims:',
+    JSON.stringify(claims, null, 2),
+  ].join('\n');
 }
 
 /** The text of the first QR code in a PNG image. */

@@ -13,6 +13,8 @@ export type TokenErrorCode =
   | 'presentation_not_yet_valid'
   | 'status_list_expired'
   | 'status_list_not_yet_valid'
+  | 'certificate_expired'
+  | 'certificate_not_yet_valid'
   | 'validation_failed';
 
 export class TokenError extends Error {

@@ -37,6 +37,18 @@ export {
   verifyPresentationToken,
 } from './presentation.js';
 export {
+  MAX_RECORD_CERTIFICATE_LENGTH,
+  MAX_RECORD_CERTIFICATE_LIFETIME_SECONDS,
+  RECORD_CERTIFICATE_ISSUER,
+  RECORD_CERTIFICATE_TYP,
+  RecordCertificateClaims,
+  RecordCertificateContent,
+  recordCertificateProblem,
+  type VerifiedRecordCertificate,
+  type VerifyRecordCertificateOptions,
+  verifyRecordCertificate,
+} from './record-certificate.js';
+export {
   checkStatusListTime,
   decodeStatusList,
   type EncodedStatusList,

@@ -125,6 +125,9 @@ const REASONS: Readonly<Record<TokenErrorCode, string>> = {
   status_list_not_yet_valid:
     "The revocation list is dated in the future; check this counter's clock.",
   validation_failed: 'The code could not be checked.',
+  // Record certificates never reach a counter's presentation check; listed for completeness.
+  certificate_expired: 'This is an expired record certificate, not a presentation code.',
+  certificate_not_yet_valid: 'This is a record certificate, not a presentation code.',
 };
 
 /**

@@ -34,7 +34,7 @@ import { loginThrottlingRoutes } from './routes/login-throttling/index.js';
 import { meRoutes } from './routes/me/index.js';
 import { passkeyRoutes } from './routes/passkeys/index.js';
 import { presentationRoutes } from './routes/presentations/index.js';
-import { requireResidentProof } from './routes/resident-proof.js';
+import { installResidentProof } from './routes/resident-proof.js';
 import { residentRoutes } from './routes/residents/index.js';
 import { statusListRoutes } from './routes/status-lists/index.js';
 import { verificationRoutes } from './routes/verifications/index.js';
@@ -103,7 +103,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
     now: clock,
   });
 
-  requireResidentProof(app, ctx);
+  installResidentProof(app, ctx);
 
   departmentRoutes(app, ctx);
   departmentSecurityRoutes(app, ctx);

@@ -1,3 +1,4 @@
+import { parsePublicUrls } from '@tongban/dpop';
 import { masterKeyFromEnv } from '@tongban/keys';
 import {
   type BaseConfig,
@@ -66,14 +67,7 @@ export function loadConfig(
     value: parsed.IDENTITY_MASTER_KEY,
     env: base.env,
   });
-  const publicUrls = parsed.IDENTITY_PUBLIC_URLS.split(',')
-    .map((u) => u.trim().replace(/\/+$/, ''))
-    .filter(Boolean);
-  for (const url of publicUrls) {
-    if (!/^https?:\/\/[^/]+/.test(url)) {
-      throw new ConfigError([`IDENTITY_PUBLIC_URLS: not an http(s) URL: ${url}`]);
-    }
-  }
+  const publicUrls = parsePublicUrls('IDENTITY_PUBLIC_URLS', parsed.IDENTITY_PUBLIC_URLS);
   return {
     ...base,
     masterKey,

@@ -1,3 +1,4 @@
+import { DPOP_ERRORS } from '@tongban/dpop';
 import { defineErrors } from '@tongban/service-kit';
 
 /**
@@ -52,12 +53,8 @@ export const identityErrors = defineErrors('identity', {
     title: 'Device revoked',
     description: 'The device that made the request or showed the code is revoked or unknown.',
   },
-  invalid_dpop_proof: {
-    status: 401,
-    title: 'Invalid device proof',
-    description:
-      "The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.",
-  },
+  // The shared proof check's code, as it declares it (@tongban/dpop).
+  ...DPOP_ERRORS,
   activation_code_invalid: {
     status: 400,
     title: 'Activation code invalid',

@@ -6,6 +6,7 @@ import {
   type KeyResolver,
 } from '@tongban/auth';
 import type { Database } from '@tongban/db';
+import { requireResidentProof } from '@tongban/dpop';
 import { deriveKey, type SigningKeyStore, serveSigningKeys, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import {
@@ -18,6 +19,7 @@ import {
   deliveries,
   idempotencyKeys,
   outbox,
+  proofJtis,
   signingKeys as signingKeysTable,
   subscriptions,
 } from './db/schema.js';
@@ -25,6 +27,7 @@ import { caseGrantVerifier } from './domain/case-grants/verify-case-grant.js';
 import { recordChange } from './domain/events/record-change.js';
 import { recordEventAudience } from './domain/records/record-audience.js';
 import { recordsErrors } from './errors.js';
+import { consentRoutes } from './routes/consents/index.js';
 import { policyRoutes } from './routes/policies/index.js';
 import { recordReadRoutes } from './routes/record-reads/index.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
@@ -93,6 +96,15 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     audience: config.audience,
     now: clock,
   });
+  // Every route a resident token reaches checks its DPoP proof. No device check: records cannot
+  // see a device's revocation at identity, so a revoked device's token is refused here only
+  // when it expires (15 minutes at most); identity refuses it at once.
+  requireResidentProof(app, {
+    db: database.db,
+    table: proofJtis,
+    publicUrls: config.publicUrls,
+    clock,
+  });
   recordTypeRoutes(app, { db: database.db, clock });
   recordRoutes(app, { db: database.db, clock });
   policyRoutes(app, { db: database.db, clock });
@@ -106,6 +118,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
     issuer: config.caseGrants.issuer,
   });
   recordReadRoutes(app, { db: database.db, clock, caseGrants });
+  consentRoutes(app, { db: database.db, clock });
   serveSigningKeys(app, { service: 'records', keys });
   registerWebhooks(app, {
     db: database.db,

@@ -1,3 +1,4 @@
+import { parsePublicUrls } from '@tongban/dpop';
 import { masterKeyFromEnv } from '@tongban/keys';
 import { type BaseConfig, baseConfig, parseEnv, serviceEnv } from '@tongban/service-kit';
 import { type WebhookConfig, webhookConfig, webhookEnv } from '@tongban/webhooks';
@@ -9,6 +10,14 @@ const Env = Type.Object({
   IDENTITY_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3001' }),
   TOKEN_ISSUER: Type.String({ minLength: 1, maxLength: 64, default: 'tb' }),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'tongban' }),
+  /**
+   * The base URLs under which clients reach records (directly and through the portal), comma
+   * separated. A resident's DPoP proof must name one of them (RFC 9449 `htu`).
+   */
+  RECORDS_PUBLIC_URLS: Type.String({
+    minLength: 1,
+    default: 'http://127.0.0.1:3003,http://127.0.0.1:3000/api/records',
+  }),
   /** 32+ random bytes, base64url or base64: seals records' signing keys. Required in production. */
   RECORDS_MASTER_KEY: Type.Optional(Type.String({ minLength: 43 })),
   SIGNING_KEY_MAX_AGE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
@@ -26,6 +35,8 @@ export interface RecordsConfig extends BaseConfig {
   readonly identityUrl: string;
   readonly issuer: string;
   readonly audience: string;
+  /** Where clients reach records; resident DPoP proofs name one of these (`htu`). */
+  readonly publicUrls: readonly string[];
   /** Undefined outside production when unset: server.ts then uses the demo key. */
   readonly masterKey: Buffer | undefined;
   readonly signingKeyMaxAgeMs: number;
@@ -45,6 +56,7 @@ export function loadConfig(
     identityUrl: parsed.IDENTITY_URL,
     issuer: parsed.TOKEN_ISSUER,
     audience: parsed.TOKEN_AUDIENCE,
+    publicUrls: parsePublicUrls('RECORDS_PUBLIC_URLS', parsed.RECORDS_PUBLIC_URLS),
     masterKey: masterKeyFromEnv({
       variable: 'RECORDS_MASTER_KEY',
       value: parsed.RECORDS_MASTER_KEY,

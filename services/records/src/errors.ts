@@ -1,3 +1,4 @@
+import { DPOP_ERRORS } from '@tongban/dpop';
 import { defineErrors } from '@tongban/service-kit';
 
 /**
@@ -40,12 +41,8 @@ export const recordsErrors = defineErrors('records', {
     title: 'Case grant expired',
     description: 'The case grant has expired; ask the workflow service for a new one.',
   },
-  invalid_dpop_proof: {
-    status: 401,
-    title: 'Invalid DPoP proof',
-    description:
-      "A resident's request must carry a fresh DPoP proof (RFC 9449) signed by the device key its token is bound to.",
-  },
+  // The shared proof check's code, as it declares it (@tongban/dpop).
+  ...DPOP_ERRORS,
   access_log_unavailable: {
     status: 503,
     title: 'Access log unavailable',

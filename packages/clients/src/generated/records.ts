@@ -177,6 +177,404 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My consents: which department may read which of my records, why and until when */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of records’s public base URLs (`RECORDS_PUBLIC_URLS`; with `https://records.example.cn,https://portal.example.cn/api/records` the proof for this route names `https://records.example.cn/v1/…` or `https://portal.example.cn/api/records/v1/…`; the demo’s are records’s own address and the portal’s `/api/records`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** @description The department that may read. */
+                                department: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                /** Format: uuid */
+                                id: string;
+                                purpose: string;
+                                recordType: string;
+                                revokedAt: string | null;
+                                /** @description `revoked` once the resident withdrew it (final), else `active` until `expiresAt`, then `expired`. */
+                                status: "active" | "expired" | "revoked";
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Let a department read one type of my records for one purpose, until a date */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes retries of this request safe: a repeat with the same key and body within 24 h returns the first response (with Idempotent-Replayed: true) instead of acting again. A Structured Field string ("…") or a bare value, 1–255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of records’s public base URLs (`RECORDS_PUBLIC_URLS`; with `https://records.example.cn,https://portal.example.cn/api/records` the proof for this route names `https://records.example.cn/v1/…` or `https://portal.example.cn/api/records/v1/…`; the demo’s are records’s own address and the portal’s `/api/records`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The department that may read, e.g. `civil_affairs`. */
+                        department: string;
+                        /**
+                         * Format: date-time
+                         * @description When the consent ends: in the future, at most one year ahead.
+                         */
+                        expiresAt: string;
+                        /** @description The policy purpose it may read for, e.g. `housing_subsidy`. Not `case` (case-bound reads, `case:<id>`, are authorised by the case grant) nor `self`. */
+                        purpose: string;
+                        /** @description The type of record it may read; must exist (else 400 `validation_failed`). */
+                        recordType: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The department that may read. */
+                            department: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            /** Format: uuid */
+                            id: string;
+                            purpose: string;
+                            recordType: string;
+                            revokedAt: string | null;
+                            /** @description `revoked` once the resident withdrew it (final), else `active` until `expiresAt`, then `expired`. */
+                            status: "active" | "expired" | "revoked";
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Withdraw one of my consents (final; withdrawing it again answers the same consent)
+         * @description Answers 200 with the consent, now `revoked`. Idempotent: a consent already revoked is returned unchanged. A consent that is not yours is 404, as an unknown one is.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of records’s public base URLs (`RECORDS_PUBLIC_URLS`; with `https://records.example.cn,https://portal.example.cn/api/records` the proof for this route names `https://records.example.cn/v1/…` or `https://portal.example.cn/api/records/v1/…`; the demo’s are records’s own address and the portal’s `/api/records`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The department that may read. */
+                            department: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            /** Format: uuid */
+                            id: string;
+                            purpose: string;
+                            recordType: string;
+                            revokedAt: string | null;
+                            /** @description `revoked` once the resident withdrew it (final), else `active` until `expiresAt`, then `expired`. */
+                            status: "active" | "expired" | "revoked";
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys/rotate": {
         parameters: {
             query?: never;
@@ -1047,6 +1445,18 @@ export interface paths {
                     purpose: string;
                 };
                 header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of records’s public base URLs (`RECORDS_PUBLIC_URLS`; with `https://records.example.cn,https://portal.example.cn/api/records` the proof for this route names `https://records.example.cn/v1/…` or `https://portal.example.cn/api/records/v1/…`; the demo’s are records’s own address and the portal’s `/api/records`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
                     /** @description For `purpose=case:<caseId>`: the case grant (compact JWS, `typ: tb-case-grant+jwt`) the workflow service issued for this case, subject, department and record type. */
                     "case-grant"?: string;
                 };
@@ -1095,7 +1505,11 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1332,6 +1746,18 @@ export interface paths {
                     version?: number;
                 };
                 header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of records’s public base URLs (`RECORDS_PUBLIC_URLS`; with `https://records.example.cn,https://portal.example.cn/api/records` the proof for this route names `https://records.example.cn/v1/…` or `https://portal.example.cn/api/records/v1/…`; the demo’s are records’s own address and the portal’s `/api/records`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
                     /** @description For `purpose=case:<caseId>`: the case grant (compact JWS, `typ: tb-case-grant+jwt`) the workflow service issued for this case, subject, department and record type. */
                     "case-grant"?: string;
                 };
@@ -1379,7 +1805,11 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1831,6 +2261,18 @@ export interface paths {
                     purpose: string;
                 };
                 header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of records’s public base URLs (`RECORDS_PUBLIC_URLS`; with `https://records.example.cn,https://portal.example.cn/api/records` the proof for this route names `https://records.example.cn/v1/…` or `https://portal.example.cn/api/records/v1/…`; the demo’s are records’s own address and the portal’s `/api/records`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
                     /** @description For `purpose=case:<caseId>`: the case grant (compact JWS, `typ: tb-case-grant+jwt`) the workflow service issued for this case, subject, department and record type. */
                     "case-grant"?: string;
                 };
@@ -1881,7 +2323,11 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;

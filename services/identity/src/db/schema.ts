@@ -1,3 +1,4 @@
+import { dpopProofsTable } from '@tongban/dpop';
 import { signingKeysTable } from '@tongban/keys';
 import { eventsTable, idempotencyKeysTable, outboxTable } from '@tongban/service-kit';
 import { deliveriesTable, subscriptionsTable } from '@tongban/webhooks';
@@ -274,15 +275,7 @@ export const devices = identity.table(
 );
 
 /** Device-proof ids seen recently: a proof is accepted once (RFC 9449 §11.1). */
-export const proofJtis = identity.table(
-  'proof_jtis',
-  {
-    jkt: text('jkt').notNull(),
-    jti: text('jti').notNull(),
-    expiresAt: ts('expires_at').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.jkt, t.jti] }), index('proof_jtis_expires_idx').on(t.expiresAt)],
-);
+export const proofJtis = dpopProofsTable(identity);
 
 /**
  * Every successful verification of a resident: a scanned presentation (method `presentation`),

@@ -1,49 +1,36 @@
+import { requireResidentProof } from '@tongban/dpop';
 import type { ServiceInstance } from '@tongban/service-kit';
-import { proofRequestOf } from '../domain/auth/device-proof.js';
-import { type ResidentDevice, verifyResidentRequest } from '../domain/auth/resident-request.js';
+import { proofJtis } from '../db/schema.js';
+import { activeResidentDevice, type ResidentDevice } from '../domain/auth/resident-request.js';
 import type { IdentityContext } from '../domain/context.js';
-import { requestContext } from './context.js';
+
+export { RESIDENT_ERRORS } from '@tongban/dpop';
 
 declare module 'fastify' {
-  interface FastifyInstance {
-    /** Every route a resident token can reach (`METHOD url`), for review and for the proof test. */
-    readonly residentRoutes: readonly string[];
-  }
   interface FastifyRequest {
     /** The resident's active device, proven by this request's DPoP proof; set for resident callers. */
     residentDevice: ResidentDevice | undefined;
   }
 }
 
-/** What a route that admits residents declares; the proof check itself is not the route's to make. */
-export const RESIDENT_ERRORS = ['invalid_dpop_proof'] as const;
-
 /**
- * The one place every request made with a resident token passes through, whichever route it
- * reaches: it runs after authentication (which decides that the caller is a resident allowed on
- * the route) and before the body is read. A route cannot opt out, so a new resident route cannot
- * forget the proof.
+ * Every request made with a resident token passes the shared proof hook (@tongban/dpop), and at
+ * identity also the device check: identity holds the devices, so a revoked device's token is
+ * refused at once here, whatever the proof.
  */
-export function requireResidentProof(app: ServiceInstance, ctx: IdentityContext): void {
-  const routes: string[] = [];
-  app.decorate('residentRoutes', { getter: () => [...new Set(routes)].sort() });
-  app.addHook('onRoute', (route) => {
-    const auth = route.config?.auth;
-    // No `kinds` admits every kind, residents included.
-    if (auth === undefined || (auth.kinds !== undefined && !auth.kinds.includes('resident')))
-      return;
-    for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
-    }
-  });
+export function installResidentProof(app: ServiceInstance, ctx: IdentityContext): void {
   app.decorateRequest('residentDevice', undefined);
-  app.addHook('onRequest', async (request) => {
-    if (request.actor?.kind !== 'resident') return;
-    const accessToken = (request.headers.authorization ?? '').replace(/^\S+\s+/, '');
-    request.residentDevice = await verifyResidentRequest({
-      ctx: requestContext(request, ctx),
-      input: { request: proofRequestOf(request), accessToken },
-    });
+  requireResidentProof(app, {
+    db: ctx.db,
+    table: proofJtis,
+    publicUrls: ctx.config.publicUrls,
+    clock: ctx.clock,
+    checkDevice: async ({ request, actor, proof }) => {
+      request.residentDevice = await activeResidentDevice(ctx.db, {
+        subject: actor.subject,
+        jkt: proof.jkt,
+      });
+    },
   });
 }
 

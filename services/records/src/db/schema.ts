@@ -1,3 +1,4 @@
+import { dpopProofsTable } from '@tongban/dpop';
 import { signingKeysTable } from '@tongban/keys';
 import { eventsTable, idempotencyKeysTable, outboxTable } from '@tongban/service-kit';
 import { deliveriesTable, subscriptionsTable } from '@tongban/webhooks';
@@ -57,6 +58,12 @@ export const recordTypes = records.table(
 
 /** Responses of creating POSTs sent with an Idempotency-Key, replayed to retries for 24 h. */
 export const idempotencyKeys = idempotencyKeysTable(records);
+
+/**
+ * Ids of residents' DPoP proofs seen recently (RFC 9449 §11.1): records keeps its own, so a proof
+ * made for records is accepted once across every records replica.
+ */
+export const proofJtis = dpopProofsTable(records);
 
 /** Records' own Ed25519 signing keys (record certificates, access-log checkpoints). */
 export const signingKeys = signingKeysTable(records);

@@ -8,6 +8,9 @@ import { loadConfig } from '../../src/config.js';
 
 export type TestApp = TestService<ServiceInstance> & { readonly keys: SigningKeyStore };
 
+/** Records' public base URL in tests (`RECORDS_PUBLIC_URLS`): resident DPoP proofs name it. */
+export const PUBLIC_URL = 'http://records.test';
+
 export async function startTestApp(
   env: Record<string, string> = {},
   options: {
@@ -16,7 +19,10 @@ export async function startTestApp(
     clock?: () => Date;
   } = {},
 ): Promise<TestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
+  const config = loadConfig(
+    { NODE_ENV: 'test', LOG_LEVEL: 'silent', RECORDS_PUBLIC_URLS: PUBLIC_URL, ...env },
+    process.cwd(),
+  );
   let keys: SigningKeyStore | undefined;
   const service = await startTestService({
     service: 'records',

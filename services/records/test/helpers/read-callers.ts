@@ -1,12 +1,13 @@
 import { type KeyResolver, signAccessToken } from '@tongban/auth';
-import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { type CryptoKey, generateKeyPair } from 'jose';
+import { type TestDevice, testDevice } from './resident.js';
 
 /** A resident as the tests hold them: their access token, bound to their device key. */
 export interface TestResident {
   readonly subjectId: string;
   readonly token: string;
-  /** The device key the token is bound to (`cnf.jkt`); DPoP proofs are signed with it. */
-  readonly deviceKey: CryptoKey;
+  /** The device the token is bound to (`cnf.jkt`); DPoP proofs are signed with its key. */
+  readonly device: TestDevice;
 }
 
 /** A hand-moved clock: the app, every token, grant and consent of a test read the same one. */
@@ -66,8 +67,8 @@ export async function readCallers(now: () => Date) {
         scope: scopes.join(' '),
       }),
     async resident(subjectId: string): Promise<TestResident> {
-      const device = await generateKeyPair('ES256');
-      const jkt = await calculateJwkThumbprint(await exportJWK(device.publicKey));
+      const device = await testDevice(now);
+      const jkt = device.jkt;
       const token = await sign({
         kind: 'resident',
         sub: subjectId,
@@ -76,7 +77,7 @@ export async function readCallers(now: () => Date) {
         scope: '',
         cnf: { jkt },
       });
-      return { subjectId, token, deviceKey: device.privateKey };
+      return { subjectId, token, device };
     },
   };
 }
@@ -85,12 +86,17 @@ export type ReadCallers = Awaited<ReturnType<typeof readCallers>>;
 
 /**
  * The headers of a resident's request to records — the one place tests build them. Resident
- * tokens are DPoP-bound, so they travel under the DPoP scheme; the RFC 9449 proof for
- * (`method`, `url`), signed with `resident.deviceKey`, is added here once records checks it.
+ * tokens are DPoP-bound, so they travel under the DPoP scheme with a fresh RFC 9449 proof for
+ * (`method`, `url`) signed by the resident's device key and bound to the token (`ath`).
  */
 export async function residentHeaders(
   resident: TestResident,
-  _request: { readonly method: string; readonly url: string },
+  request: { readonly method: string; readonly url: string },
 ): Promise<Record<string, string>> {
-  return { authorization: `DPoP ${resident.token}` };
+  return {
+    authorization: `DPoP ${resident.token}`,
+    dpop: await resident.device.proof(request.method, request.url, {
+      accessToken: resident.token,
+    }),
+  };
 }

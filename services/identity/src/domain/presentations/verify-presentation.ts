@@ -25,7 +25,8 @@ export const ATTRIBUTES = [...DEFAULT_VISIBLE_ATTRIBUTES, 'phone'] as const;
 export type Attribute = (typeof ATTRIBUTES)[number];
 
 // Every code the token package can report has its place in identity's catalogue. The status-list
-// codes cannot come from a presentation token; should one appear, it is a bad request.
+// and record-certificate codes cannot come from a presentation token; should one appear, it is a
+// bad request.
 const CODE: Readonly<Record<TokenErrorCode, IdentityErrorCode>> = {
   malformed_token: 'malformed_token',
   signature_invalid: 'signature_invalid',
@@ -34,6 +35,8 @@ const CODE: Readonly<Record<TokenErrorCode, IdentityErrorCode>> = {
   presentation_not_yet_valid: 'presentation_not_yet_valid',
   status_list_expired: 'validation_failed',
   status_list_not_yet_valid: 'validation_failed',
+  certificate_expired: 'validation_failed',
+  certificate_not_yet_valid: 'validation_failed',
   validation_failed: 'validation_failed',
 };
 

@@ -1,3 +1,4 @@
+import { RESIDENT_ERRORS } from '@tongban/dpop';
 import { etagOf, type ServiceInstance } from '@tongban/service-kit';
 import type { FastifyReply } from 'fastify';
 import { listRecords } from '../../domain/access/list-records.js';
@@ -27,6 +28,7 @@ export interface RecordReadDeps extends RecordsDeps {
 const readers = { kinds: ['staff', 'client', 'resident'] as const };
 
 const READ_ERRORS: readonly RecordsErrorCode[] = [
+  ...RESIDENT_ERRORS,
   'purpose_not_allowed',
   'consent_required',
   'case_grant_required',

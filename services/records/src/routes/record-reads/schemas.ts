@@ -2,6 +2,7 @@ import { ListQuery, listOf, SafeText } from '@tongban/service-kit';
 import { Type } from 'typebox';
 import { READ_PURPOSE_PATTERN } from '../../domain/access/purpose.js';
 import { MAX_CASE_GRANT_LENGTH } from '../../domain/case-grants/verify-case-grant.js';
+import { boundProofHeaders } from '../dpop-header.js';
 
 const Purpose = Type.String({
   pattern: READ_PURPOSE_PATTERN,
@@ -12,6 +13,8 @@ const Purpose = Type.String({
 
 /** Loosely typed on purpose: a malformed grant is a 403 `case_grant_invalid`, not a 400. */
 export const CaseGrantHeaders = Type.Object({
+  // Residents read their own records with their DPoP-bound token: the proof header is documented.
+  ...boundProofHeaders.properties,
   'case-grant': Type.Optional(
     SafeText({
       // Empty counts as absent (case_grant_required); anything else reaches the verifier.
