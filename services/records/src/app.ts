@@ -117,7 +117,7 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
       }),
     issuer: config.caseGrants.issuer,
   });
-  recordReadRoutes(app, { db: database.db, clock, caseGrants });
+  recordReadRoutes(app, { db: database.db, clock, caseGrants, keys });
   consentRoutes(app, { db: database.db, clock });
   serveSigningKeys(app, { service: 'records', keys });
   registerWebhooks(app, {

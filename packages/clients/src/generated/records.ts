@@ -2061,6 +2061,167 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/records/{id}/certificate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A certified copy of a record for a stated purpose (electronic annotated copy)
+         * @description The same decision and access-log entry as `GET /v1/records/{id}`, and a compact JWS (`typ: tb-record+jwt`, EdDSA, records’ key from `/.well-known/jwks.json`) stating exactly the fields released, the record version and its digest, the issuing and the recipient department, the purpose and case, valid 24 hours.
+         *
+         *     A receiving office archives it and anyone verifies it offline with the JWKS (`npm run tokens -- verify-record <file> --jwks <file>`). A revoked record gets no certificate (410 `record_revoked`).
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Why you read: a policy purpose (e.g. `social_security_enrolment`), `case:<caseId>` for a workflow case (send its `Case-Grant`), or `self` for a resident reading their own records. */
+                    purpose: string;
+                    /** @description An older version of the record; the current one when absent. */
+                    version?: number;
+                };
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of records’s public base URLs (`RECORDS_PUBLIC_URLS`; with `https://records.example.cn,https://portal.example.cn/api/records` the proof for this route names `https://records.example.cn/v1/…` or `https://portal.example.cn/api/records/v1/…`; the demo’s are records’s own address and the portal’s `/api/records`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                    /** @description For `purpose=case:<caseId>`: the case grant (compact JWS, `typ: tb-case-grant+jwt`) the workflow service issued for this case, subject, department and record type. */
+                    "case-grant"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Compact JWS, `typ: tb-record+jwt`: the released fields, record version and digest, issuing and recipient department, purpose, case, `exp`. */
+                            certificate: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            /** Format: date-time */
+                            issuedAt: string;
+                            /** Format: uuid */
+                            recordId: string;
+                            version: number;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this.
+                 *
+                 *     `purpose_not_allowed`: The stated purpose is not one the access policy allows this department for this record type.
+                 *
+                 *     `consent_required`: Reading this record for this purpose needs the resident's consent, which is absent.
+                 *
+                 *     `case_grant_required`: A case-bound purpose (`case:<caseId>`) needs a case grant from the workflow service in the `Case-Grant` header.
+                 *
+                 *     `case_grant_invalid`: The case grant is malformed, signed by an unknown key, or made for another case, subject, department or record type.
+                 *
+                 *     `case_grant_expired`: The case grant has expired; ask the workflow service for a new one.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `record_revoked`: The issuing department revoked this record; it is no longer a valid record. Its history stays readable by those allowed. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `access_log_unavailable`: The access log could not be written, so no record data is released. Retry later. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/records/{id}/revoke": {
         parameters: {
             query?: never;

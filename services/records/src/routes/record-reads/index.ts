@@ -1,4 +1,5 @@
 import { RESIDENT_ERRORS } from '@tongban/dpop';
+import type { SigningKeyStore } from '@tongban/keys';
 import { etagOf, type ServiceInstance } from '@tongban/service-kit';
 import type { FastifyReply } from 'fastify';
 import { listRecords } from '../../domain/access/list-records.js';
@@ -6,12 +7,14 @@ import { readRecord } from '../../domain/access/read-record.js';
 import { readRecordHistory } from '../../domain/access/read-record-history.js';
 import type { ReadContext } from '../../domain/access/read-support.js';
 import type { CaseGrantVerifier } from '../../domain/case-grants/verify-case-grant.js';
+import { certifyRecord } from '../../domain/certificates/certify-record.js';
 import type { RecordsErrorCode } from '../../errors.js';
 import { type RecordsDeps, requestContext } from '../context.js';
 import {
   CaseGrantHeaders,
   ListRecordsQuery,
   ReadRecordQuery,
+  RecordCertificate,
   RecordHistoryQuery,
   RecordIdParams,
   ReleasedRecord,
@@ -21,6 +24,8 @@ import {
 export interface RecordReadDeps extends RecordsDeps {
   /** Checks `Case-Grant` headers against workflow's keys (one JWKS cache for the service). */
   readonly caseGrants: CaseGrantVerifier;
+  /** Records' own signing keys: certified copies. */
+  readonly keys: Pick<SigningKeyStore, 'sign'>;
 }
 
 // Departments read with `records:read` (their own records also with `records:write`); residents
@@ -136,6 +141,49 @@ export function recordReadRoutes(app: ServiceInstance, deps: RecordReadDeps) {
           caseGrant: request.headers['case-grant'],
         },
       });
+    },
+  );
+
+  app.get(
+    '/v1/records/:id/certificate',
+    {
+      config: {
+        auth: { kinds: ['staff', 'client'] },
+        errors: [...READ_ERRORS, 'record_revoked'],
+      },
+      schema: {
+        tags: ['records'],
+        summary: 'A certified copy of a record for a stated purpose (electronic annotated copy)',
+        description: [
+          'The same decision and access-log entry as `GET /v1/records/{id}`, and a compact JWS (`typ: tb-record+jwt`, EdDSA, records’ key from `/.well-known/jwks.json`) stating exactly the fields released, the record version and its digest, the issuing and the recipient department, the purpose and case, valid 24 hours.',
+          'A receiving office archives it and anyone verifies it offline with the JWKS (`npm run tokens -- verify-record <file> --jwks <file>`). A revoked record gets no certificate (410 `record_revoked`).',
+        ].join('\n\n'),
+        security: [{ bearerAuth: [] }],
+        headers: CaseGrantHeaders,
+        params: RecordIdParams,
+        querystring: ReadRecordQuery,
+        response: { 200: RecordCertificate },
+      },
+    },
+    async (request, reply) => {
+      uncached(reply);
+      const issued = await certifyRecord({
+        ctx: readContext(request),
+        keys: deps.keys,
+        input: {
+          recordId: request.params.id,
+          purpose: request.query.purpose,
+          version: request.query.version,
+          caseGrant: request.headers['case-grant'],
+        },
+      });
+      return {
+        certificate: issued.token,
+        recordId: issued.recordId,
+        version: issued.version,
+        issuedAt: issued.issuedAt.toISOString(),
+        expiresAt: issued.expiresAt.toISOString(),
+      };
     },
   );
 }

@@ -88,3 +88,14 @@ export const ReleasedRecord = Type.Object(
 );
 
 export const ReleasedRecordList = listOf(ReleasedRecord);
+
+export const RecordCertificate = Type.Object({
+  certificate: Type.String({
+    description:
+      'Compact JWS, `typ: tb-record+jwt`: the released fields, record version and digest, issuing and recipient department, purpose, case, `exp`.',
+  }),
+  recordId: Type.String({ format: 'uuid' }),
+  version: Type.Integer({ minimum: 1 }),
+  issuedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
