@@ -285,6 +285,49 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
       expect(body).toEqual({ items: [], nextCursor: null });
       expect(entries).toEqual([]);
     });
+
+    it('is listed on request (includeRevoked=true), as revoked, with only the fields the caller may read, and logged', async () => {
+      const { id, subjectId } = await aRecord(undefined, 'Duplicate');
+      const list = `/v1/records?subjectId=${subjectId}&type=${TYPE}`;
+      const reader = await get(`${list}&purpose=household_registration&includeRevoked=true`, civil);
+      expect(reader.res.statusCode).toBe(200);
+      expect(reader.body.items).toEqual([
+        expect.objectContaining({
+          id,
+          status: 'revoked',
+          version: 1,
+          data: { childName: 'Li Ming', birthDate: '2030-01-01' },
+        }),
+      ]);
+      expect(reader.res.body).not.toContain('Wang Fang');
+      expect(reader.entries).toMatchObject([
+        { outcome: 'released', recordId: id, recordVersion: 1 },
+      ]);
+      expect([...(reader.entries[0]?.fields ?? [])].sort()).toEqual(['birthDate', 'childName']);
+      // The issuing department finds what it issued and revoked: every field, for any purpose.
+      const issuer = await get(`${list}&purpose=quality_audit&includeRevoked=true`, healthSystem);
+      expect(issuer.body.items).toMatchObject([
+        { id, status: 'revoked', data: { motherName: 'Wang Fang' } },
+      ]);
+      // Asking for active records only is the default, and says so explicitly too.
+      const active = await get(
+        `${list}&purpose=household_registration&includeRevoked=false`,
+        civil,
+      );
+      expect(active.body).toEqual({ items: [], nextCursor: null });
+      // A refusal is the same with or without it.
+      const other = await w.callers.client('fire_safety', ['records:read']);
+      const refused = await get(
+        `${list}&purpose=household_registration&includeRevoked=true`,
+        other,
+      );
+      expect(refused.res.statusCode).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'purpose_not_allowed' });
+      expect(refused.res.body).not.toContain('Li Ming');
+      const malformed = await get(`${list}&purpose=household_registration&includeRevoked=1`, civil);
+      expect(malformed.res.statusCode).toBe(400);
+      expect(JSON.stringify(malformed.body)).toContain('querystring.includeRevoked');
+    });
   });
 
   describe('consent', () => {
