@@ -273,9 +273,10 @@ async function policyExists(admin: RecordsClient, policy: city.DemoAccessPolicy)
 
 /**
  * Brings one demo record to its demo state — published, amended, revoked as the city says — from
- * wherever an earlier seed left it. Returns whether it had to be published.
+ * wherever an earlier seed left it, as the issuing department (`officer` holds records:read and
+ * records:write). Returns whether it had to be published.
  */
-async function seedRecord(
+export async function seedRecord(
   officer: RecordsClient,
   record: city.DemoRecord,
   subjectId: string,

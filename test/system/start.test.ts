@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createIdentityClient, createRecordsClient } from '@tongban/clients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as city from '../../scripts/seed/demo-city.js';
-import { seedDemoCity } from '../../scripts/seed/seed.js';
+import { seedDemoCity, seedRecord } from '../../scripts/seed/seed.js';
 import { type RunningSystem, startSystem } from '../helpers/system.js';
 
 /** A demo secret as README's walk reads it: from the data folder the launcher was given. */
@@ -168,6 +169,55 @@ describe('the start command', () => {
         .map((p) => [p.readerDepartment, p.purpose])
         .sort(),
     );
+  });
+
+  it('finishes a demo record an earlier seed left part-way, and publishes a missing one once', async () => {
+    const { records: officer } = await recordsAs(system, 'public-security.officer');
+    const hukou = (address: string) => ({
+      householdNumber: '110101555',
+      householdType: 'family',
+      relationshipToHead: 'head',
+      address,
+      registeredOn: '2020-01-02',
+    });
+    const record: city.DemoRecord = {
+      key: 'partial-hukou',
+      type: 'household_registration',
+      resident: '陈杰',
+      data: hukou('北京市东城区北新桥街道东四北大街1号'),
+      amend: hukou('北京市东城区北新桥街道东四北大街2号'),
+      revoke: '登记地址有误，已更正。',
+    };
+    const stateOf = async (subjectId: string) => {
+      const list = await officer.GET('/v1/records', {
+        params: {
+          query: { subjectId, type: record.type, purpose: 'demo_seed', includeRevoked: true },
+        },
+      });
+      return (list.data?.items ?? []).map((r) => ({
+        status: r.status,
+        version: r.version,
+        data: r.data,
+      }));
+    };
+    const finished = [{ status: 'revoked', version: 2, data: record.amend }];
+
+    // An earlier seed published version 1 and stopped: the next one amends and revokes it.
+    const halfway = randomBytes(12).toString('base64url');
+    const first = await officer.POST('/v1/records', {
+      body: { type: record.type, subjectId: halfway, data: record.data },
+    });
+    expect(first.response.status).toBe(201);
+    expect(await seedRecord(officer, record, halfway)).toBe(false);
+    expect(await stateOf(halfway)).toEqual(finished);
+    expect(await seedRecord(officer, record, halfway)).toBe(false);
+    expect(await stateOf(halfway)).toEqual(finished);
+
+    // Never published: published, amended and revoked, then left alone.
+    const missing = randomBytes(12).toString('base64url');
+    expect(await seedRecord(officer, record, missing)).toBe(true);
+    expect(await seedRecord(officer, record, missing)).toBe(false);
+    expect(await stateOf(missing)).toEqual(finished);
   });
 
   it('lets a case officer read another department’s seeded record for a purpose its policy allows, with only the policy’s fields, and refuses a purpose without one', async () => {
