@@ -327,12 +327,106 @@ export const recordTypes: readonly DemoRecordType[] = [
   },
 ];
 
+type DepartmentCode = (typeof departments)[number]['code'];
+
+/**
+ * Who may read what of another department's records, and why (ADR 0013), each made by an
+ * administrator of the department that issues the type. Purpose `case` covers reads for a
+ * workflow case (`case:<caseId>`, with the case grant workflow issues); any other purpose is a
+ * standing procedure of the reader's. Fields are what that procedure needs, not the whole record:
+ * nobody outside health sees a birth weight, and a department checking where someone is
+ * registered does not learn who heads their household.
+ */
+export interface DemoAccessPolicy {
+  readonly recordType: string;
+  readonly readerDepartment: DepartmentCode;
+  readonly purpose: string;
+  readonly fields: readonly string[];
+  readonly consentRequired: boolean;
+}
+
+export const accessPolicies: readonly DemoAccessPolicy[] = [
+  // Newborn registration (出生一件事): the police register the child in a household from the
+  // birth certificate, parents included, so the family brings no paper.
+  {
+    recordType: 'birth_record',
+    readerDepartment: 'public_security',
+    purpose: 'case',
+    fields: [
+      'certificateNumber',
+      'childName',
+      'sex',
+      'birthDate',
+      'birthPlace',
+      'mother',
+      'father',
+    ],
+    consentRequired: false,
+  },
+  // … then social security enrols the child in resident medical insurance and makes the card.
+  {
+    recordType: 'birth_record',
+    readerDepartment: 'social_security',
+    purpose: 'case',
+    fields: ['certificateNumber', 'childName', 'sex', 'birthDate'],
+    consentRequired: false,
+  },
+  {
+    recordType: 'household_registration',
+    readerDepartment: 'social_security',
+    purpose: 'case',
+    fields: ['householdNumber', 'householdType', 'address'],
+    consentRequired: false,
+  },
+  // Enrolment at the counter: resident insurance is where one's household is registered.
+  {
+    recordType: 'household_registration',
+    readerDepartment: 'social_security',
+    purpose: 'social_security_enrolment',
+    fields: ['householdType', 'address', 'registeredOn'],
+    consentRequired: false,
+  },
+  // Marriage registration: the registry office checks where each party is registered; only
+  // with the resident's consent, given when they book the appointment.
+  {
+    recordType: 'household_registration',
+    readerDepartment: 'civil_affairs',
+    purpose: 'marriage_registration',
+    fields: ['householdType', 'address', 'registeredOn'],
+    consentRequired: true,
+  },
+  // Opening a restaurant (business licence ∥ fire safety ∥ food permit): fire safety inspects
+  // the premises of the licensed business …
+  {
+    recordType: 'business_licence',
+    readerDepartment: 'fire_safety',
+    purpose: 'case',
+    fields: [
+      'unifiedSocialCreditCode',
+      'enterpriseName',
+      'legalRepresentative',
+      'businessScope',
+      'address',
+    ],
+    consentRequired: false,
+  },
+  // … and market regulation, which issues the licence and the food permit itself, grants the
+  // permit once the premises passed that inspection.
+  {
+    recordType: 'fire_safety_inspection',
+    readerDepartment: 'market_regulation',
+    purpose: 'case',
+    fields: ['documentNumber', 'premisesName', 'address', 'inspectedOn', 'result'],
+    consentRequired: false,
+  },
+];
+
 type ResidentName = (typeof residents)[number]['fullName'];
 
 /**
- * Records of the demo residents, published by each type's issuing department. `key` is stable
- * (it makes the publication's Idempotency-Key); `amend` publishes a second version right after
- * the first, `revoke` revokes it: so history and revoked records have something to show.
+ * Records of the demo residents, published by each type's issuing department. `key` names the
+ * record in the seed's messages; `amend` publishes a second version right after the first,
+ * `revoke` revokes it: so history and revoked records have something to show.
  */
 export interface DemoRecord {
   readonly key: string;

@@ -1,7 +1,13 @@
 // Loads the demo city through identity's and records' public APIs, with the typed clients.
-// Idempotent: what exists is left alone (409 already_exists / already_enrolled; records: see
-// seedRecords), so running it at every start is safe.
-import { createIdentityClient, createRecordsClient, type IdentityClient } from '@tongban/clients';
+// Idempotent: what exists is left alone (409 already_exists / already_enrolled; policies and
+// records are looked up first, see seedRecords), so running it at every start is safe.
+import { isDeepStrictEqual } from 'node:util';
+import {
+  createIdentityClient,
+  createRecordsClient,
+  type IdentityClient,
+  type RecordsClient,
+} from '@tongban/clients';
 import * as city from './demo-city.js';
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -18,7 +24,6 @@ export interface SeedOptions {
   readonly adminPassword: string;
   /** Password given to every demo staff account. */
   readonly staffPassword: string;
-  readonly now?: () => Date;
 }
 
 export interface SeedReport {
@@ -28,6 +33,7 @@ export interface SeedReport {
     clients: number;
     residents: number;
     recordTypes: number;
+    policies: number;
     records: number;
   };
   readonly clientSecrets: { clientId: string; clientSecret: string }[];
@@ -66,7 +72,15 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
     token: await login(identity, 'admin', options.adminPassword),
   });
   const report: SeedReport = {
-    created: { departments: 0, staff: 0, clients: 0, residents: 0, recordTypes: 0, records: 0 },
+    created: {
+      departments: 0,
+      staff: 0,
+      clients: 0,
+      residents: 0,
+      recordTypes: 0,
+      policies: 0,
+      records: 0,
+    },
     clientSecrets: [],
     activationCodes: [],
   };
@@ -145,19 +159,25 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
 const usernameOf = (department: string, suffix: 'admin' | 'officer') =>
   `${department.replace(/_/g, '-')}.${suffix}`;
 
-// An Idempotency-Key lives 24 h at records; a type younger than this still has its records' keys.
-const REPUBLISH_WINDOW_MS = 23 * 60 * 60 * 1000;
+/**
+ * What the seed states when it reads its own records to see what is already there. The issuing
+ * department reads its records for any purpose (ADR 0013); the read is logged like any other,
+ * so a resident's access log shows the seed's look-ups under this name.
+ */
+const SEED_PURPOSE = 'demo_seed';
+
+const problemCode = (error: unknown) => (error as { code?: string } | undefined)?.code;
 
 /**
- * Record types, declared by each issuing department's administrator (409 when they exist), and
- * the residents' records, published by each department's case officer (who holds records:write).
+ * Record types, declared by each issuing department's administrator (409 when they exist); the
+ * access policies, made by the same administrators; and the residents' records, published by
+ * each department's case officer (who holds records:write and records:read).
  *
- * A record has no natural key to find it by through the write API, so publication carries a
- * fixed Idempotency-Key per demo record: a repeat within records' 24 h key lifetime replays the
- * first answer instead of publishing again, and a second version or a revocation is applied only
- * after a publication that was not a replay. Records of a type declared more than 23 h ago were
- * published on the start that declared it and are left alone, so a start days later publishes
- * nothing twice either.
+ * Nothing is keyed by time: a policy is made only when its department, type and purpose never had
+ * one (a withdrawn demo policy stays withdrawn), and a record is published only when the issuing
+ * department, reading the resident's records of that type (revoked ones included), finds none
+ * holding its data. A record found at its first version still gets its amendment, and an active
+ * one its revocation, so a seed that stopped halfway is finished by the next, however much later.
  */
 async function seedRecords(
   options: SeedOptions & { readonly recordsUrl: string },
@@ -165,7 +185,6 @@ async function seedRecords(
   clerk: IdentityClient,
   report: SeedReport,
 ) {
-  const now = options.now ?? (() => new Date());
   const records = (token?: string) =>
     createRecordsClient({
       baseUrl: options.recordsUrl,
@@ -192,7 +211,6 @@ async function seedRecords(
     subjectOf.set(resident.fullName, res.data.subjectId);
   }
 
-  const publishable = new Set<string>();
   for (const type of city.recordTypes) {
     const admin = await as(usernameOf(type.issuerDepartment, 'admin'));
     const res = await admin.POST('/v1/record-types', {
@@ -204,50 +222,139 @@ async function seedRecords(
       },
     });
     if (expectCreated(`record type ${type.code}`, res)) report.created.recordTypes++;
-    const declared = await records().GET('/v1/record-types/{code}', {
-      params: { path: { code: type.code } },
+  }
+
+  for (const policy of city.accessPolicies) {
+    const type = city.recordTypes.find((t) => t.code === policy.recordType);
+    if (!type) throw new Error(`seeding policy: unknown record type ${policy.recordType}`);
+    const admin = await as(usernameOf(type.issuerDepartment, 'admin'));
+    if (await policyExists(admin, policy)) continue;
+    const res = await admin.POST('/v1/policies', {
+      body: { ...policy, fields: [...policy.fields] },
     });
-    if (!declared.data) throw new Error(`seeding: record type ${type.code} is missing`);
-    if (now().getTime() - Date.parse(declared.data.createdAt) < REPUBLISH_WINDOW_MS) {
-      publishable.add(type.code);
+    if (res.response.status === 201) report.created.policies++;
+    else if (res.response.status !== 409 || problemCode(res.error) !== 'already_exists') {
+      throw new Error(
+        `seeding policy ${policy.readerDepartment} ${policy.recordType} ${policy.purpose}: ${res.response.status} ${JSON.stringify(res.error)}`,
+      );
     }
   }
 
   for (const record of city.records) {
-    if (!publishable.has(record.type)) continue;
     const type = city.recordTypes.find((t) => t.code === record.type);
     const subjectId = subjectOf.get(record.resident);
     if (!type || !subjectId)
       throw new Error(`seeding record ${record.key}: unknown type or resident`);
     const officer = await as(usernameOf(type.issuerDepartment, 'officer'));
-    const published = await officer.POST('/v1/records', {
-      body: { type: record.type, subjectId, data: record.data },
-      params: { header: { 'idempotency-key': `demo-city-record-${record.key}` } },
-    });
-    if (!published.data) {
-      throw new Error(
-        `seeding record ${record.key}: ${published.response.status} ${JSON.stringify(published.error)}`,
-      );
-    }
-    if (published.response.headers.get('idempotent-replayed') === 'true') continue;
-    report.created.records++;
-    let etag = published.response.headers.get('etag') ?? '*';
-    if (record.amend) {
-      const amended = await officer.PUT('/v1/records/{id}', {
-        params: { path: { id: published.data.id }, header: { 'if-match': etag } },
-        body: { data: record.amend },
-      });
-      if (!amended.data)
-        throw new Error(`seeding record ${record.key}: amendment ${amended.response.status}`);
-      etag = amended.response.headers.get('etag') ?? '*';
-    }
-    if (record.revoke) {
-      const revoked = await officer.POST('/v1/records/{id}/revoke', {
-        params: { path: { id: published.data.id }, header: { 'if-match': etag } },
-        body: { reason: record.revoke },
-      });
-      if (!revoked.data)
-        throw new Error(`seeding record ${record.key}: revocation ${revoked.response.status}`);
-    }
+    if (await seedRecord(officer, record, subjectId)) report.created.records++;
   }
+}
+
+/** Whether the department, type and purpose ever had a policy, active or withdrawn. */
+async function policyExists(admin: RecordsClient, policy: city.DemoAccessPolicy) {
+  let cursor: string | undefined;
+  do {
+    const page = await admin.GET('/v1/policies', {
+      params: {
+        query: {
+          recordType: policy.recordType,
+          readerDepartment: policy.readerDepartment,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        },
+      },
+    });
+    if (!page.data) throw new Error(`seeding: listing policies failed (${page.response.status})`);
+    if (page.data.items.some((p) => p.purpose === policy.purpose)) return true;
+    cursor = page.data.nextCursor ?? undefined;
+  } while (cursor);
+  return false;
+}
+
+/**
+ * Brings one demo record to its demo state — published, amended, revoked as the city says — from
+ * wherever an earlier seed left it, as the issuing department (`officer` holds records:read and
+ * records:write). Returns whether it had to be published.
+ */
+export async function seedRecord(
+  officer: RecordsClient,
+  record: city.DemoRecord,
+  subjectId: string,
+): Promise<boolean> {
+  const fail = (step: string, res: { response: Response; error?: unknown }): never => {
+    throw new Error(
+      `seeding record ${record.key}: ${step} ${res.response.status} ${JSON.stringify(res.error)}`,
+    );
+  };
+  const held = await issuedRecords(officer, record.type, subjectId);
+  const holding = (data: Record<string, unknown>) =>
+    held.find((r) => isDeepStrictEqual(r.data, data));
+  // At its demo state's data, or still at the first version of a record the city amends.
+  const atFinal = holding(record.amend ?? record.data);
+  const atFirst = record.amend === undefined ? undefined : holding(record.data);
+  const found = atFinal ?? atFirst;
+  // A revoked record takes no amendment nor second revocation: whoever revoked it, it stays.
+  if (found?.status === 'revoked') return false;
+  if (found !== undefined && found === atFinal && record.revoke === undefined) return false;
+
+  let id: string;
+  let etag: string;
+  if (found === undefined) {
+    const res = await officer.POST('/v1/records', {
+      body: { type: record.type, subjectId, data: record.data },
+    });
+    if (!res.data) return fail('publication', res);
+    id = res.data.id;
+    etag = res.response.headers.get('etag') ?? '';
+  } else {
+    // Found part-way: its current ETag, for the amendment or revocation still to come.
+    const current = await officer.GET('/v1/records/{id}', {
+      params: { path: { id: found.id }, query: { purpose: SEED_PURPOSE } },
+    });
+    if (!current.data) return fail('reading', current);
+    id = found.id;
+    etag = current.response.headers.get('etag') ?? '';
+  }
+  if (record.amend !== undefined && (found === undefined || found === atFirst)) {
+    const amended = await officer.PUT('/v1/records/{id}', {
+      params: { path: { id }, header: { 'if-match': etag } },
+      body: { data: record.amend },
+    });
+    if (!amended.data) return fail('amendment', amended);
+    etag = amended.response.headers.get('etag') ?? '';
+  }
+  if (record.revoke) {
+    const revoked = await officer.POST('/v1/records/{id}/revoke', {
+      params: { path: { id }, header: { 'if-match': etag } },
+      body: { reason: record.revoke },
+    });
+    if (!revoked.data) return fail('revocation', revoked);
+  }
+  return found === undefined;
+}
+
+/** The subject's records of a type the department issued, revoked ones included, as it reads them. */
+async function issuedRecords(issuer: RecordsClient, type: string, subjectId: string) {
+  const found: { id: string; status: 'active' | 'revoked'; data: Record<string, unknown> }[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await issuer.GET('/v1/records', {
+      params: {
+        query: {
+          subjectId,
+          type,
+          purpose: SEED_PURPOSE,
+          includeRevoked: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        },
+      },
+    });
+    if (!page.data) {
+      throw new Error(`seeding: reading ${type} records failed (${page.response.status})`);
+    }
+    found.push(...page.data.items);
+    cursor = page.data.nextCursor ?? undefined;
+  } while (cursor);
+  return found;
 }

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLog } from '../src/db/schema.js';
 import { residentHeaders } from './helpers/read-callers.js';
 import { type ReadWorld, startReadWorld } from './helpers/read-world.js';
-import { insertRecordFixture } from './helpers/record-fixture.js';
 
 /*
  * Acceptance 3: no entry, no data. The test makes the access log unwritable with a trigger of its
@@ -13,7 +12,7 @@ import { insertRecordFixture } from './helpers/record-fixture.js';
 describe('the access log fails closed (acceptance 3)', () => {
   let w: ReadWorld;
   let recordId: string;
-  const subjectId = 'sub-fail-closed-1';
+  const subjectId = 'SubFailClosed001';
   const SECRETS = ['Zhang-Wei-4411', '2030-03-03', 'Chen-Jing-7723'];
 
   // One statement per call: the drivers prepare each statement on its own.
@@ -48,14 +47,13 @@ describe('the access log fails closed (acceptance 3)', () => {
       fields: ['childName', 'birthDate'],
       consentRequired: false,
     });
-    ({ id: recordId } = await insertRecordFixture(w.t.database.db, {
-      typeCode: 'birth_record',
+    ({ id: recordId } = await w.publishRecord({
+      issuer: 'health',
+      type: 'birth_record',
       subjectId,
-      issuerDepartment: 'health',
       versions: [
         { childName: 'Zhang-Wei-4411', birthDate: '2030-03-03', motherName: 'Chen-Jing-7723' },
       ],
-      at: w.clock.now(),
     }));
   });
   afterAll(() => w.close());

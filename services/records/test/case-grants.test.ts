@@ -12,7 +12,6 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { type CaseGrantKey, caseGrantKey, signCaseGrant } from './helpers/case-grant.js';
 import { manualClock, readCallers } from './helpers/read-callers.js';
 import { type ReadWorld, requestId, startReadWorld } from './helpers/read-world.js';
-import { insertRecordFixture } from './helpers/record-fixture.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -246,7 +245,7 @@ describe('verifyCaseGrant', () => {
 describe('case-bound reads: GET /v1/records/{id}?purpose=case:<id> (acceptance 2)', () => {
   let w: ReadWorld;
   let recordId: string;
-  const subjectId = 'sub-case-0001';
+  const subjectId = 'SubCase000000001';
 
   beforeAll(async () => {
     w = await startReadWorld();
@@ -258,12 +257,11 @@ describe('case-bound reads: GET /v1/records/{id}?purpose=case:<id> (acceptance 2
       fields: ['childName'],
       consentRequired: false,
     });
-    ({ id: recordId } = await insertRecordFixture(w.t.database.db, {
-      typeCode: 'birth_record',
+    ({ id: recordId } = await w.publishRecord({
+      issuer: 'health',
+      type: 'birth_record',
       subjectId,
-      issuerDepartment: 'health',
       versions: [{ childName: 'Xiaoming-case', birthDate: '2030-01-01' }],
-      at: w.clock.now(),
     }));
   });
   afterAll(() => w.close());
@@ -357,6 +355,7 @@ describe('case grants checked against workflow’s JWKS over HTTP (WORKFLOW_JWKS
   let key: CaseGrantKey;
   let readerToken: string;
   const clock = manualClock();
+  const SUBJECT = 'SubHttp000000001';
 
   beforeAll(async () => {
     key = await caseGrantKey('workflow-http');
@@ -402,6 +401,15 @@ describe('case grants checked against workflow’s JWKS over HTTP (WORKFLOW_JWKS
         consentRequired: false,
       },
     });
+    const published = await t.app.inject({
+      method: 'POST',
+      url: '/v1/records',
+      headers: {
+        authorization: `Bearer ${await callers.client('health', ['records:write'])}`,
+      },
+      payload: { type: 'birth_record', subjectId: SUBJECT, data: { childName: 'Over-HTTP' } },
+    });
+    expect(published.statusCode).toBe(201);
     readerToken = await callers.client('civil_affairs', ['records:read']);
   });
   afterAll(async () => {
@@ -410,23 +418,16 @@ describe('case grants checked against workflow’s JWKS over HTTP (WORKFLOW_JWKS
   });
 
   it('verifies grants with the key workflow publishes and the configured issuer', async () => {
-    await insertRecordFixture(t.database.db, {
-      typeCode: 'birth_record',
-      subjectId: 'sub-http-1',
-      issuerDepartment: 'health',
-      versions: [{ childName: 'Over-HTTP' }],
-      at: clock.now(),
-    });
     const list = (grant: string) =>
       t.app.inject({
         method: 'GET',
-        url: '/v1/records?subjectId=sub-http-1&type=birth_record&purpose=case:C-9',
+        url: `/v1/records?subjectId=${SUBJECT}&type=birth_record&purpose=case:C-9`,
         headers: { authorization: `Bearer ${readerToken}`, 'case-grant': grant },
       });
     const claims = {
       key,
       now: clock.now(),
-      subjectId: 'sub-http-1',
+      subjectId: SUBJECT,
       caseId: 'C-9',
       department: 'civil_affairs',
       types: ['birth_record'],
@@ -446,7 +447,7 @@ describe('case grants checked against workflow’s JWKS over HTTP (WORKFLOW_JWKS
       key: { kid: key.kid, privateKey },
       header: { alg: 'ES256' },
       now: clock.now(),
-      subjectId: 'sub-http-1',
+      subjectId: SUBJECT,
       caseId: 'C-9',
       department: 'civil_affairs',
       types: ['birth_record'],
@@ -454,7 +455,7 @@ describe('case grants checked against workflow’s JWKS over HTTP (WORKFLOW_JWKS
     });
     const res = await t.app.inject({
       method: 'GET',
-      url: '/v1/records?subjectId=sub-http-1&type=birth_record&purpose=case:C-9',
+      url: `/v1/records?subjectId=${SUBJECT}&type=birth_record&purpose=case:C-9`,
       headers: { authorization: `Bearer ${readerToken}`, 'case-grant': forged },
     });
     expect(res.statusCode).toBe(403);

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signCaseGrant } from './helpers/case-grant.js';
 import { residentHeaders } from './helpers/read-callers.js';
 import { type ReadWorld, requestId, startReadWorld } from './helpers/read-world.js';
-import { insertRecordFixture } from './helpers/record-fixture.js';
 
 /*
  * Acceptance 1: every read route × every kind of caller gets exactly the status, code and fields
@@ -24,8 +23,8 @@ const ROUTES: readonly RouteName[] = ['list', 'by id', 'by id and version', 'ver
 /** Two subjects with the same kind of record: only the second consented to social_security. */
 type SubjectName = 'plain' | 'consented';
 const SUBJECT_IDS: Record<SubjectName, string> = {
-  plain: 'sub-plain-0001',
-  consented: 'sub-consented-0002',
+  plain: 'SubPlain00000001',
+  consented: 'SubConsented0002',
 };
 
 type Expectation =
@@ -72,21 +71,19 @@ describe('read authorization matrix (acceptance 1)', () => {
       fields: ['childName', 'birthDate'],
       consentRequired: false,
     });
+    // Published by health's system, then amended: version 2 is current, version 1 history.
     for (const subject of ['plain', 'consented'] as const) {
-      const versions = [1, 2].map((v) =>
-        Object.fromEntries(FIELDS.map((f) => [f, fieldValue(subject, v, f)])),
-      );
-      const { id } = await insertRecordFixture(w.t.database.db, {
-        typeCode: TYPE,
+      const { id } = await w.publishRecord({
+        issuer: 'health',
+        type: TYPE,
         subjectId: SUBJECT_IDS[subject],
-        issuerDepartment: 'health',
-        versions,
-        at: w.clock.now(),
+        versions: [1, 2].map((v) =>
+          Object.fromEntries(FIELDS.map((f) => [f, fieldValue(subject, v, f)])),
+        ),
       });
       recordIds[subject] = id;
     }
-    // Consent routes are built separately: the consent is a row, as they will write it.
-    await w.insertConsent({
+    await w.grantConsent({
       subjectId: SUBJECT_IDS.consented,
       department: 'social_security',
       typeCode: TYPE,
@@ -148,7 +145,7 @@ describe('read authorization matrix (acceptance 1)', () => {
       subject: 'plain',
       purpose: 'self',
       headers: async (method, url) =>
-        residentHeaders(await w.callers.resident('sub-stranger-0003'), { method, url }),
+        residentHeaders(await w.callers.resident('SubStranger00003'), { method, url }),
       expect: (route) =>
         route === 'list' ? { status: 403, code: 'forbidden' } : { status: 404, code: 'not_found' },
     },

@@ -1,11 +1,18 @@
+import { createHash } from 'node:crypto';
 import { createRecordsClient } from '@tongban/clients';
 import { injectFetch } from '@tongban/clients/testing';
+import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { residentHeaders } from './helpers/read-callers.js';
 import { type ReadWorld, requestId, startReadWorld } from './helpers/read-world.js';
-import { insertRecordFixture, recordDigest } from './helpers/record-fixture.js';
 
 const TYPE = 'birth_record';
+
+/** ADR 0013's digest, computed here from the data alone: SHA-256 of the RFC 8785 form, base64url. */
+const recordDigest = (data: unknown) =>
+  createHash('sha256')
+    .update(canonicalize(data) ?? '', 'utf8')
+    .digest('base64url');
 
 describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/versions', () => {
   let w: ReadWorld;
@@ -37,22 +44,29 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
   afterAll(() => w.close());
 
   let subjects = 0;
-  /** A record of a subject of its own, so tests do not share consent or log state. */
+  /** A subject id of its own (identity's form: 16 base64url characters) for each test. */
+  const aSubject = () => {
+    subjects += 1;
+    return `SubReads${String(subjects).padStart(8, '0')}`;
+  };
+  /**
+   * A record of a subject of its own, so tests do not share consent or log state, published by
+   * health's system; later versions and the revocation one minute apart on the clock.
+   */
   const aRecord = async (
     versions: Record<string, unknown>[] = [
       { childName: 'Li Ming', birthDate: '2030-01-01', motherName: 'Wang Fang' },
     ],
-    revoked?: { at: Date; reason: string },
+    revoke?: string,
   ) => {
-    subjects += 1;
-    const subjectId = `sub-reads-${subjects}`;
-    const { id, digests } = await insertRecordFixture(w.t.database.db, {
-      typeCode: TYPE,
+    const subjectId = aSubject();
+    const { id, digests } = await w.publishRecord({
+      issuer: 'health',
+      type: TYPE,
       subjectId,
-      issuerDepartment: 'health',
       versions,
-      at: w.clock.now(),
-      ...(revoked ? { revoked } : {}),
+      stepMs: 60_000,
+      ...(revoke === undefined ? {} : { revoke }),
     });
     return { id, subjectId, digests };
   };
@@ -224,11 +238,12 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
 
   describe('a revoked record', () => {
     it('answers 410 record_revoked with when and why, no data, and logs the refusal; its history stays readable', async () => {
-      const revokedAt = new Date(w.clock.now().getTime() + 60_000);
       const { id } = await aRecord(
         [{ childName: 'Li Ming', birthDate: '2030-01-01', motherName: 'Wang Fang' }],
-        { at: revokedAt, reason: 'Issued in error' },
+        'Issued in error',
       );
+      // Revoked a minute after publication, by the service's clock.
+      const revokedAt = w.clock.now();
       const read = await get(`/v1/records/${id}?purpose=household_registration`, civil);
       expect(read.res.statusCode).toBe(410);
       expect(read.body).toMatchObject({
@@ -253,7 +268,7 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
     });
 
     it('tells a reader without a policy only that it may not read (403, not the revocation)', async () => {
-      const { id } = await aRecord(undefined, { at: w.clock.now(), reason: 'Issued in error' });
+      const { id } = await aRecord(undefined, 'Issued in error');
       const other = await w.callers.client('fire_safety', ['records:read']);
       const { res } = await get(`/v1/records/${id}?purpose=household_registration`, other);
       expect(res.statusCode).toBe(403);
@@ -262,13 +277,56 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
     });
 
     it('is left out of lists', async () => {
-      const { subjectId } = await aRecord(undefined, { at: w.clock.now(), reason: 'Duplicate' });
+      const { subjectId } = await aRecord(undefined, 'Duplicate');
       const { body, entries } = await get(
         `/v1/records?subjectId=${subjectId}&type=${TYPE}&purpose=household_registration`,
         civil,
       );
       expect(body).toEqual({ items: [], nextCursor: null });
       expect(entries).toEqual([]);
+    });
+
+    it('is listed on request (includeRevoked=true), as revoked, with only the fields the caller may read, and logged', async () => {
+      const { id, subjectId } = await aRecord(undefined, 'Duplicate');
+      const list = `/v1/records?subjectId=${subjectId}&type=${TYPE}`;
+      const reader = await get(`${list}&purpose=household_registration&includeRevoked=true`, civil);
+      expect(reader.res.statusCode).toBe(200);
+      expect(reader.body.items).toEqual([
+        expect.objectContaining({
+          id,
+          status: 'revoked',
+          version: 1,
+          data: { childName: 'Li Ming', birthDate: '2030-01-01' },
+        }),
+      ]);
+      expect(reader.res.body).not.toContain('Wang Fang');
+      expect(reader.entries).toMatchObject([
+        { outcome: 'released', recordId: id, recordVersion: 1 },
+      ]);
+      expect([...(reader.entries[0]?.fields ?? [])].sort()).toEqual(['birthDate', 'childName']);
+      // The issuing department finds what it issued and revoked: every field, for any purpose.
+      const issuer = await get(`${list}&purpose=quality_audit&includeRevoked=true`, healthSystem);
+      expect(issuer.body.items).toMatchObject([
+        { id, status: 'revoked', data: { motherName: 'Wang Fang' } },
+      ]);
+      // Asking for active records only is the default, and says so explicitly too.
+      const active = await get(
+        `${list}&purpose=household_registration&includeRevoked=false`,
+        civil,
+      );
+      expect(active.body).toEqual({ items: [], nextCursor: null });
+      // A refusal is the same with or without it.
+      const other = await w.callers.client('fire_safety', ['records:read']);
+      const refused = await get(
+        `${list}&purpose=household_registration&includeRevoked=true`,
+        other,
+      );
+      expect(refused.res.statusCode).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'purpose_not_allowed' });
+      expect(refused.res.body).not.toContain('Li Ming');
+      const malformed = await get(`${list}&purpose=household_registration&includeRevoked=1`, civil);
+      expect(malformed.res.statusCode).toBe(400);
+      expect(JSON.stringify(malformed.body)).toContain('querystring.includeRevoked');
     });
   });
 
@@ -277,8 +335,7 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
       const { id, subjectId } = await aRecord();
       const url = `/v1/records/${id}?purpose=insurance_enrolment`;
       expect((await get(url, social)).body).toMatchObject({ code: 'consent_required' });
-      // The consent routes are built separately: consents are rows here, revoked as they will be.
-      const consent = await w.insertConsent({
+      const consent = await w.grantConsent({
         subjectId,
         department: 'social_security',
         typeCode: TYPE,
@@ -297,7 +354,7 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
 
     it('stops at the consent’s expiry, by the service clock', async () => {
       const { id, subjectId } = await aRecord();
-      await w.insertConsent({
+      await w.grantConsent({
         subjectId,
         department: 'social_security',
         typeCode: TYPE,
@@ -313,13 +370,13 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
 
     it('counts only a consent for this department, type and purpose', async () => {
       const { id, subjectId } = await aRecord();
-      await w.insertConsent({
+      await w.grantConsent({
         subjectId,
         department: 'civil_affairs',
         typeCode: TYPE,
         purpose: 'insurance_enrolment',
       });
-      await w.insertConsent({
+      await w.grantConsent({
         subjectId,
         department: 'social_security',
         typeCode: TYPE,
@@ -358,17 +415,15 @@ describe('record reads: GET /v1/records, /v1/records/{id}, /v1/records/{id}/vers
 
   describe('GET /v1/records', () => {
     it('pages a subject’s records of a type, each read logged once', async () => {
-      subjects += 1;
-      const subjectId = `sub-reads-${subjects}`;
+      const subjectId = aSubject();
       const ids: string[] = [];
       for (const name of ['First', 'Second', 'Third']) {
         w.clock.advance(1);
-        const { id } = await insertRecordFixture(w.t.database.db, {
-          typeCode: TYPE,
+        const { id } = await w.publishRecord({
+          issuer: 'health',
+          type: TYPE,
           subjectId,
-          issuerDepartment: 'health',
           versions: [{ childName: name, birthDate: '2030-01-01', motherName: 'Secret' }],
-          at: w.clock.now(),
         });
         ids.push(id);
       }

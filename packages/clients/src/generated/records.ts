@@ -1430,7 +1430,7 @@ export interface paths {
         };
         /**
          * A subject's current records of one type, for a stated purpose
-         * @description Only the fields your purpose allows are returned. Each record returned is written to the access log, where the resident sees it. Revoked records are not listed.
+         * @description Only the fields your purpose allows are returned. Each record returned is written to the access log, where the resident sees it. Revoked records are listed only with `includeRevoked=true`.
          */
         get: {
             parameters: {
@@ -1443,6 +1443,8 @@ export interface paths {
                     type: string;
                     /** @description Why you read: a policy purpose (e.g. `social_security_enrolment`), `case:<caseId>` for a workflow case (send its `Case-Grant`), or `self` for a resident reading their own records. */
                     purpose: string;
+                    /** @description Also list the revoked records (`status: revoked`, at their last version), e.g. for the issuing department to see everything it issued. Default: active records only. */
+                    includeRevoked?: boolean;
                 };
                 header?: {
                     /**

@@ -125,9 +125,9 @@ export interface CurrentRecordRow {
 }
 
 /**
- * A subject's active records of one type with their current version, oldest first, after the
- * (created_at, id) of `after` when paging. Revoked records are left out: they are no longer
- * valid records, and their history stays readable by id.
+ * A subject's records of one type with their current version, oldest first, after the
+ * (created_at, id) of `after` when paging. Revoked records are left out unless asked for: they
+ * are no longer valid records, and their history stays readable by id.
  */
 export async function listCurrentRecords(
   db: Db,
@@ -136,11 +136,13 @@ export async function listCurrentRecords(
     typeCode,
     after,
     limit,
+    includeRevoked,
   }: {
     subjectId: string;
     typeCode: string;
     after: { readonly createdAt: Date; readonly id: string } | undefined;
     limit: number;
+    includeRevoked: boolean;
   },
 ): Promise<CurrentRecordRow[]> {
   const rows = await db
@@ -157,7 +159,7 @@ export async function listCurrentRecords(
       and(
         eq(recordsTable.subjectId, subjectId),
         eq(recordsTable.typeCode, typeCode),
-        eq(recordsTable.status, 'active'),
+        includeRevoked ? undefined : eq(recordsTable.status, 'active'),
         after === undefined
           ? undefined
           : sql`(${recordsTable.createdAt}, ${recordsTable.id}) > (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`,

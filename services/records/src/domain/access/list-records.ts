@@ -29,6 +29,8 @@ export interface ListRecordsInput {
   readonly purpose: string;
   readonly limit: number;
   readonly cursor?: string | undefined;
+  /** Revoked records too, with `status: revoked` (default: active records only). */
+  readonly includeRevoked?: boolean | undefined;
   readonly caseGrant?: string | undefined;
 }
 
@@ -42,7 +44,9 @@ type Outcome =
   | { readonly kind: 'refused'; readonly error: ApiError };
 
 /**
- * A subject's current records of one type, for a stated purpose. One decision covers the list
+ * A subject's current records of one type, for a stated purpose: the active ones, or with
+ * `includeRevoked` the revoked ones too (each at its last version, `status: revoked`, released as
+ * the history releases a revoked record's versions). One decision covers the list
  * (reader, subject, type and purpose are the same for every record; a record's issuer is its
  * type's issuer). The access log gets one `released` entry per record on the page — the resident
  * sees each record that was read, with its version and fields — and a refused list gets one
@@ -89,6 +93,7 @@ export async function listRecords({
       typeCode: target.typeCode,
       after,
       limit: input.limit + 1,
+      includeRevoked: input.includeRevoked === true,
     });
     const visible = rows.slice(0, input.limit);
     const items: ReleasedRecord[] = [];

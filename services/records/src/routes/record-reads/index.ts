@@ -64,7 +64,7 @@ export function recordReadRoutes(app: ServiceInstance, deps: RecordReadDeps) {
         tags: ['records'],
         summary: "A subject's current records of one type, for a stated purpose",
         description:
-          'Only the fields your purpose allows are returned. Each record returned is written to the access log, where the resident sees it. Revoked records are not listed.',
+          'Only the fields your purpose allows are returned. Each record returned is written to the access log, where the resident sees it. Revoked records are listed only with `includeRevoked=true`.',
         security: [{ bearerAuth: [] }],
         headers: CaseGrantHeaders,
         querystring: ListRecordsQuery,

@@ -60,6 +60,12 @@ export const ListRecordsQuery = Type.Object(
     }),
     type: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$', description: 'Record type code.' }),
     purpose: Purpose,
+    includeRevoked: Type.Optional(
+      Type.Boolean({
+        description:
+          'Also list the revoked records (`status: revoked`, at their last version), e.g. for the issuing department to see everything it issued. Default: active records only.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
