@@ -49,8 +49,7 @@ export const recordsErrors = defineErrors('records', {
   access_log_unavailable: {
     status: 503,
     title: 'Access log unavailable',
-    description:
-      'The access log could not be written, so no record data is released. Retry later.',
+    description: 'The access log could not be written, so no record data is released. Retry later.',
   },
   tree_size_unavailable: {
     status: 404,

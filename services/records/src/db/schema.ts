@@ -210,9 +210,7 @@ export const accessLog = records.table(
   },
   (t) => [
     uniqueIndex('access_log_leaf_idx').on(t.leafIndex),
-    index('access_log_unsequenced_idx')
-      .on(t.occurredAt, t.id)
-      .where(sql`${t.leafIndex} is null`),
+    index('access_log_unsequenced_idx').on(t.occurredAt, t.id).where(sql`${t.leafIndex} is null`),
     index('access_log_subject_idx').on(t.subjectId, t.occurredAt),
     index('access_log_department_idx').on(t.readerDepartment, t.occurredAt),
     check('access_log_outcome_check', sql`${t.outcome} in ('released', 'denied')`),

@@ -8,9 +8,17 @@ import { loadConfig } from '../../src/config.js';
 
 export type TestApp = TestService<ServiceInstance> & { readonly keys: SigningKeyStore };
 
+export interface TestAppOptions {
+  readonly keyResolver?: KeyResolver;
+  /** The service's clock; every token and proof of the test must read the same one. */
+  readonly clock?: () => Date;
+  /** The access-log sequencer's interval, when the test runs it itself (`app.jobs.runNow`). */
+  readonly accessLogSequencer?: { readonly intervalMs: number };
+}
+
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { keyResolver?: KeyResolver } = {},
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
   let keys: SigningKeyStore | undefined;
@@ -24,6 +32,8 @@ export async function startTestApp(
         // Tests drive webhook delivery themselves; no background passes.
         webhookWorker: false,
         ...(options.keyResolver ? { keyResolver: options.keyResolver } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.accessLogSequencer ? { accessLogSequencer: options.accessLogSequencer } : {}),
       });
       keys = built.keys;
       return built.app;

@@ -55,7 +55,10 @@ export async function appendAccessEntry(
     // The cause stays in the process (logged by the caller's transaction failure); the client
     // learns only that nothing was released.
     throw Object.assign(
-      problem('access_log_unavailable', 'The access log could not be written; nothing was released.'),
+      problem(
+        'access_log_unavailable',
+        'The access log could not be written; nothing was released.',
+      ),
       { cause: err },
     );
   }
