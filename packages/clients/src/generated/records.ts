@@ -177,6 +177,429 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reads made by your department, each with its inclusion proof against the latest signed head (access-log:read) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description Entries at or after */
+                    from?: string;
+                    /** @description Entries before */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checkpoint: string | null;
+                            items: {
+                                entry: {
+                                    caseId: string | null;
+                                    denialCode: string | null;
+                                    /** @description The fields released; empty for a refusal */
+                                    fields: string[];
+                                    /** Format: uuid */
+                                    id: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description UTC with milliseconds, e.g. 2026-03-02T09:30:00.123Z
+                                     */
+                                    occurredAt: string;
+                                    outcome: "released" | "denied";
+                                    /** @description A policy purpose, case:<caseId>, or self */
+                                    purpose: string;
+                                    /** @description The staff member, department system or resident */
+                                    reader: string;
+                                    readerDepartment: string | null;
+                                    readerKind: "staff" | "client" | "resident";
+                                    recordId: string | null;
+                                    recordType: string | null;
+                                    recordVersion: number | null;
+                                    subjectId: string | null;
+                                };
+                                inclusionProof: string[] | null;
+                                leafIndex: number | null;
+                                treeSize: number | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-log/checkpoints/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest signed tree head of the access log (hashes only, no entries) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The signed tree head (typ tb-log-head+jwt) */
+                            jws: string;
+                            /** @description A SHA-256 hash, unpadded base64url */
+                            rootHash: string;
+                            treeSize: number;
+                        };
+                    };
+                };
+                /** @description `tree_size_unavailable`: No signed checkpoint exists for the requested tree size, or the sizes are out of order. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-log/checkpoints/{treeSize}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed tree head of one size */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    treeSize: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The signed tree head (typ tb-log-head+jwt) */
+                            jws: string;
+                            /** @description A SHA-256 hash, unpadded base64url */
+                            rootHash: string;
+                            treeSize: number;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `not_found`: No such route, or no such resource visible to this caller.
+                 *
+                 *     `tree_size_unavailable`: No signed checkpoint exists for the requested tree size, or the sizes are out of order.
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-log/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Consistency proof (RFC 9162) between two signed sizes: the newer tree extends the older */
+        get: {
+            parameters: {
+                query: {
+                    from: number;
+                    to: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            from: number;
+                            /** @description RFC 9162 consistency proof between the checkpoints of the two sizes */
+                            proof: string[];
+                            to: number;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `tree_size_unavailable`: No signed checkpoint exists for the requested tree size, or the sizes are out of order. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-log/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every public key records has signed with, with when it signed: verifies heads of any age */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            keys: {
+                                /** @description Ed25519 public key */
+                                jwk: {
+                                    [key: string]: unknown;
+                                };
+                                kid: string;
+                                /** Format: date-time */
+                                signingFrom: string;
+                                signingUntil: string | null;
+                                withdrawnAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys/rotate": {
         parameters: {
             query?: never;
@@ -342,6 +765,126 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every read of your data and every refusal, each with its inclusion proof against the latest signed head */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description Entries at or after */
+                    from?: string;
+                    /** @description Entries before */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checkpoint: string | null;
+                            items: {
+                                entry: {
+                                    caseId: string | null;
+                                    denialCode: string | null;
+                                    /** @description The fields released; empty for a refusal */
+                                    fields: string[];
+                                    /** Format: uuid */
+                                    id: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description UTC with milliseconds, e.g. 2026-03-02T09:30:00.123Z
+                                     */
+                                    occurredAt: string;
+                                    outcome: "released" | "denied";
+                                    /** @description A policy purpose, case:<caseId>, or self */
+                                    purpose: string;
+                                    /** @description The staff member, department system or resident */
+                                    reader: string;
+                                    readerDepartment: string | null;
+                                    readerKind: "staff" | "client" | "resident";
+                                    recordId: string | null;
+                                    recordType: string | null;
+                                    recordVersion: number | null;
+                                    subjectId: string | null;
+                                };
+                                inclusionProof: string[] | null;
+                                leafIndex: number | null;
+                                treeSize: number | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
