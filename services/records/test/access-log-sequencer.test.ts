@@ -3,17 +3,20 @@ import { verifyCheckpoint } from '@tongban/access-log';
 import type { Db } from '@tongban/db';
 import { signingKeyHistory } from '@tongban/keys';
 import type { ServiceInstance } from '@tongban/service-kit';
+import { withTransaction } from '@tongban/service-kit';
 import { parsePrometheus } from '@tongban/testing';
 import { asc, isNotNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecords } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { accessLog, accessLogCheckpoints, accessLogNodes, signingKeys } from '../src/db/schema.js';
+import { appendAccessEntry } from '../src/domain/access-log/append-entry.js';
 import { auditAccessLog } from '../src/domain/access-log/audit.js';
 import { toKeyHistory } from '../src/domain/access-log/key-history.js';
 import { KEY_OVERLAP_MS } from '../src/signing.js';
 import {
   accessLogIssuer,
+  clientActor,
   MANUAL_SEQUENCER,
   manualClock,
   releasedRead,
@@ -147,6 +150,36 @@ describe('the access-log sequencer, in batches', () => {
     // Every perfect subtree of 40 leaves is stored once: 40 + 20 + 10 + 5 + 2 + 1.
     expect(await t.database.db.$count(accessLogNodes)).toBe(78);
     expect(await audit(t.database.db)).toMatchObject({ ok: true, entries: 40, nodes: 78 });
+  });
+});
+
+describe('the access-log sequencer, with its default batch of 1000', () => {
+  const clock = manualClock();
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({}, { clock, accessLogSequencer: MANUAL_SEQUENCER });
+  });
+  afterAll(() => t.close());
+
+  it('sequences full batches: every leaf, every subtree, one head', async () => {
+    // Written in one transaction to keep the test quick; the sequencer cannot tell.
+    const actor = clientActor('social_security', clock);
+    await withTransaction({ db: t.database.db, actor, requestId: 'bulk', clock }, async (ctx) => {
+      for (let i = 0; i < 1300; i++)
+        await appendAccessEntry(ctx, releasedRead(`subject-${i % 50}`));
+    });
+    expect(await sequence(t.app)).toEqual({
+      skipped: false,
+      sequenced: 1300,
+      treeSize: 1300,
+      signed: 1300,
+    });
+    expect((await leafOrder(t.database.db)).map((r) => r.leafIndex)).toEqual(
+      Array.from({ length: 1300 }, (_, i) => i),
+    );
+    // 1300 + 650 + 325 + 162 + 81 + 40 + 20 + 10 + 5 + 2 + 1 perfect subtrees.
+    expect(await t.database.db.$count(accessLogNodes)).toBe(2596);
+    expect(await audit(t.database.db)).toMatchObject({ ok: true, entries: 1300, nodes: 2596 });
   });
 });
 
