@@ -8,10 +8,15 @@ import {
 import type { Db } from '@tongban/db';
 import { signingKeyHistory } from '@tongban/keys';
 import { appendSubtrees } from '@tongban/merkle-log';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { CompactSign, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLog, accessLogCheckpoints, accessLogNodes, signingKeys } from '../src/db/schema.js';
-import { type AuditFindingKind, auditAccessLog } from '../src/domain/access-log/audit.js';
+import {
+  type AuditFinding,
+  type AuditFindingKind,
+  auditAccessLog,
+} from '../src/domain/access-log/audit.js';
 import { toAccessLogEntry } from '../src/domain/access-log/entry.js';
 import { toKeyHistory } from '../src/domain/access-log/key-history.js';
 import { KEY_OVERLAP_MS } from '../src/signing.js';
@@ -335,5 +340,102 @@ describe.each<{
     // Nobody else's entries are reported.
     const named = new Set(check.findings.flatMap((f) => (f.entryId ? [f.entryId] : [])));
     expect([...named].sort()).toEqual([...tampered.ids].sort());
+  });
+});
+
+describe('the audit, on each kind of damage', () => {
+  let city: Awaited<ReturnType<typeof loggedCity>>;
+  beforeAll(async () => {
+    city = await loggedCity();
+  });
+  afterAll(() => city.t.close());
+
+  /** Damages the log as an administrator, audits it, and puts it back as it was. */
+  async function damaged(
+    damage: (tx: Db) => Promise<void>,
+    repair: (tx: Db) => Promise<void>,
+  ): Promise<AuditFinding | null> {
+    const db = city.t.database.db;
+    await asDatabaseAdministrator(db, damage);
+    const report = await audit(db);
+    await asDatabaseAdministrator(db, repair);
+    expect(await audit(db)).toMatchObject({ ok: true, entries: 15 });
+    return report.finding;
+  }
+
+  it('names a changed subtree hash, a checkpoint row that differs from its head, a forged head', async () => {
+    const node = { level: 1, index: 3 };
+    const where = and(eq(accessLogNodes.level, node.level), eq(accessLogNodes.index, node.index));
+    const [stored] = await city.t.database.db.select().from(accessLogNodes).where(where);
+    expect(
+      await damaged(
+        (tx) =>
+          tx
+            .update(accessLogNodes)
+            .set({ hash: new Uint8Array(32) })
+            .where(where)
+            .then(),
+        (tx) => tx.update(accessLogNodes).set({ hash: stored?.hash }).where(where).then(),
+      ),
+    ).toMatchObject({ kind: 'node_mismatch', leafIndex: 7 });
+
+    const head = eq(accessLogCheckpoints.treeSize, 10);
+    const [checkpoint] = await city.t.database.db.select().from(accessLogCheckpoints).where(head);
+    if (!checkpoint) throw new Error('no head of size 10');
+    expect(
+      await damaged(
+        (tx) =>
+          tx
+            .update(accessLogCheckpoints)
+            .set({ rootHash: new Uint8Array(32) })
+            .where(head)
+            .then(),
+        (tx) =>
+          tx.update(accessLogCheckpoints).set({ rootHash: checkpoint.rootHash }).where(head).then(),
+      ),
+    ).toMatchObject({ kind: 'checkpoint_row_mismatch', treeSize: 10 });
+
+    // The same payload, signed by a key that is not records' under records' kid.
+    const [header, payload] = checkpoint.jws.split('.');
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const forged = await new CompactSign(
+      new TextEncoder().encode(Buffer.from(payload ?? '', 'base64url').toString()),
+    )
+      .setProtectedHeader(JSON.parse(Buffer.from(header ?? '', 'base64url').toString()))
+      .sign(privateKey);
+    expect(
+      await damaged(
+        (tx) => tx.update(accessLogCheckpoints).set({ jws: forged }).where(head).then(),
+        (tx) => tx.update(accessLogCheckpoints).set({ jws: checkpoint.jws }).where(head).then(),
+      ),
+    ).toMatchObject({ kind: 'checkpoint_signature_invalid', treeSize: 10 });
+  });
+
+  it('names a head beyond the log, and a last entry deleted', async () => {
+    const db = city.t.database.db;
+    const [latest] = await db
+      .select()
+      .from(accessLogCheckpoints)
+      .where(eq(accessLogCheckpoints.treeSize, 15));
+    if (!latest) throw new Error('no head of size 15');
+    expect(
+      await damaged(
+        (tx) =>
+          tx
+            .insert(accessLogCheckpoints)
+            .values({ ...latest, treeSize: 99 })
+            .then(),
+        (tx) => tx.delete(accessLogCheckpoints).where(eq(accessLogCheckpoints.treeSize, 99)).then(),
+      ),
+    ).toMatchObject({ kind: 'checkpoint_beyond_log', treeSize: 99 });
+
+    const [last] = await db.select().from(accessLog).where(eq(accessLog.leafIndex, 14));
+    if (!last) throw new Error('no entry at leaf 14');
+    expect(
+      await damaged(
+        (tx) => tx.delete(accessLog).where(eq(accessLog.id, last.id)).then(),
+        (tx) => tx.insert(accessLog).values(last).then(),
+      ),
+    ).toMatchObject({ kind: 'leaf_missing', leafIndex: 14 });
   });
 });

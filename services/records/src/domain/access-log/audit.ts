@@ -1,4 +1,4 @@
-import { type LogKeys, leafHashOf, verifyCheckpoint } from '@tongban/access-log';
+import { type KeyHistory, type LogKeys, leafHashOf, verifyCheckpoint } from '@tongban/access-log';
 import type { Db } from '@tongban/db';
 import {
   appendSubtrees,
@@ -125,32 +125,38 @@ async function auditSnapshot(db: Db, options: AuditOptions): Promise<AuditReport
     return pending[0];
   };
 
+  // A withdrawn key's heads prove nothing to a resident, but their signatures and roots are still
+  // held against the entries here, with the withdrawal set aside; they are counted apart.
+  const withdrawalIgnored: LogKeys =
+    'keys' in keys && keys.keys.every((k) => 'jwk' in k)
+      ? { keys: (keys as KeyHistory).keys.map((k) => ({ ...k, withdrawnAt: null })) }
+      : keys;
+
   const checkHead = async (row: CheckpointRow) => {
     const root = await foldSubtrees(edge);
-    const verdict = await verifyCheckpoint(row.jws, keys, { issuer });
-    let signedRoot: Uint8Array = row.rootHash;
-    if (!verdict.ok && verdict.problem !== 'key_withdrawn') {
+    let verdict = await verifyCheckpoint(row.jws, keys, { issuer });
+    if (!verdict.ok && verdict.problem === 'key_withdrawn') {
+      verdict = await verifyCheckpoint(row.jws, withdrawalIgnored, { issuer });
+      if (verdict.ok) signedByWithdrawnKeys += 1;
+    }
+    if (!verdict.ok) {
       throw new Stop({
         kind: 'checkpoint_signature_invalid',
         treeSize: row.treeSize,
         detail: `the head of size ${row.treeSize} does not verify: ${verdict.problem} (${verdict.detail})`,
       });
     }
-    if (verdict.ok) {
-      if (
-        verdict.checkpoint.treeSize !== row.treeSize ||
-        !equalBytes(verdict.checkpoint.rootHash, row.rootHash)
-      ) {
-        throw new Stop({
-          kind: 'checkpoint_row_mismatch',
-          treeSize: row.treeSize,
-          detail: `the row of size ${row.treeSize} does not hold what its head signs (size ${verdict.checkpoint.treeSize}, root ${toBase64Url(verdict.checkpoint.rootHash)})`,
-        });
-      }
-      signedRoot = verdict.checkpoint.rootHash;
-    } else {
-      signedByWithdrawnKeys += 1;
+    if (
+      verdict.checkpoint.treeSize !== row.treeSize ||
+      !equalBytes(verdict.checkpoint.rootHash, row.rootHash)
+    ) {
+      throw new Stop({
+        kind: 'checkpoint_row_mismatch',
+        treeSize: row.treeSize,
+        detail: `the row of size ${row.treeSize} does not hold what its head signs (size ${verdict.checkpoint.treeSize}, root ${toBase64Url(verdict.checkpoint.rootHash)})`,
+      });
     }
+    const signedRoot = verdict.checkpoint.rootHash;
     if (!equalBytes(root, signedRoot)) {
       throw new Stop({
         kind: 'checkpoint_root_mismatch',
