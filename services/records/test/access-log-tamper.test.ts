@@ -241,13 +241,14 @@ describe.each<{
     resident: ([id]) => ({ [id as string]: ['entry_missing'] }),
   },
   {
+    // Values the API never writes, too: the list must still show the altered entry.
     name: 'editing one entry',
     tamper: async (db, alice) => {
       const victim = alice[2] as (typeof alice)[number];
       await asDatabaseAdministrator(db, (tx) =>
         tx
           .update(accessLog)
-          .set({ readerDepartment: 'market_regulation', purpose: 'audit' })
+          .set({ readerDepartment: 'market_regulation', readerKind: 'nobody', recordVersion: 0 })
           .where(eq(accessLog.id, victim.id)),
       );
       return { ids: [victim.id], leaf: victim.leafIndex as number };

@@ -222,12 +222,14 @@ export interface paths {
                                      * @description UTC with milliseconds, e.g. 2026-03-02T09:30:00.123Z
                                      */
                                     occurredAt: string;
+                                    /** @enum {string} */
                                     outcome: "released" | "denied";
                                     /** @description A policy purpose, case:<caseId>, or self */
                                     purpose: string;
                                     /** @description The staff member, department system or resident */
                                     reader: string;
                                     readerDepartment: string | null;
+                                    /** @enum {string} */
                                     readerKind: "staff" | "client" | "resident";
                                     recordId: string | null;
                                     recordType: string | null;
@@ -816,12 +818,14 @@ export interface paths {
                                      * @description UTC with milliseconds, e.g. 2026-03-02T09:30:00.123Z
                                      */
                                     occurredAt: string;
+                                    /** @enum {string} */
                                     outcome: "released" | "denied";
                                     /** @description A policy purpose, case:<caseId>, or self */
                                     purpose: string;
                                     /** @description The staff member, department system or resident */
                                     reader: string;
                                     readerDepartment: string | null;
+                                    /** @enum {string} */
                                     readerKind: "staff" | "client" | "resident";
                                     recordId: string | null;
                                     recordType: string | null;

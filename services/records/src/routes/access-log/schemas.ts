@@ -5,6 +5,14 @@ import { type Static, Type } from 'typebox';
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
 
+/**
+ * A string the API documents as one of `values`, serialized as whatever the row holds. A list of
+ * the log must show an entry an administrator altered — its proof then fails where the resident
+ * checks it — rather than refuse to serialize it and hide the evidence behind a 500.
+ */
+const OneOf = <const T extends readonly string[]>(values: T) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
+
 const Base64UrlHash = Type.String({
   pattern: '^[A-Za-z0-9_-]{43}$',
   description: 'A SHA-256 hash, unpadded base64url',
@@ -26,20 +34,18 @@ export const AccessLogEntry = Type.Object(
     subjectId: Nullable(
       Type.String({ description: 'Whose data; null when a refused read named no record' }),
     ),
-    readerKind: Type.Union([
-      Type.Literal('staff'),
-      Type.Literal('client'),
-      Type.Literal('resident'),
-    ]),
+    readerKind: OneOf(['staff', 'client', 'resident'] as const),
     reader: Type.String({ description: 'The staff member, department system or resident' }),
     readerDepartment: Nullable(Type.String()),
     purpose: Type.String({ description: 'A policy purpose, case:<caseId>, or self' }),
     caseId: Nullable(Type.String()),
     recordId: Nullable(Type.String({ format: 'uuid' })),
     recordType: Nullable(Type.String()),
-    recordVersion: Nullable(Type.Integer({ minimum: 1 })),
+    // No `minimum`: a nullable member is serialized by first validating it, and an altered row
+    // must still be listed (see OneOf). `recordId` keeps its format: its column holds only uuids.
+    recordVersion: Nullable(Type.Integer({ description: 'The version read, from 1' })),
     fields: Type.Array(Type.String(), { description: 'The fields released; empty for a refusal' }),
-    outcome: Type.Union([Type.Literal('released'), Type.Literal('denied')]),
+    outcome: OneOf(['released', 'denied'] as const),
     denialCode: Nullable(Type.String({ description: 'The error code of a refused read' })),
   },
   { additionalProperties: false },
