@@ -299,6 +299,24 @@ describe.each<{
     resident: ([id]) => ({ [id as string]: ['entry_changed'] }),
     whole: ['consistency_failed'],
   },
+  {
+    name: 'deleting a stored subtree hash',
+    tamper: async (db, alice) => {
+      // Leaf 0 is Bob's; Alice's entry at leaf 1 needs its hash as the first step of her proof.
+      const neighbour = alice[0] as (typeof alice)[number];
+      expect(neighbour.leafIndex).toBe(1);
+      await asDatabaseAdministrator(db, (tx) =>
+        tx
+          .delete(accessLogNodes)
+          .where(and(eq(accessLogNodes.level, 0), eq(accessLogNodes.index, 0)))
+          .then(),
+      );
+      return { ids: [neighbour.id], leaf: 0 };
+    },
+    audit: 'node_missing',
+    // Listed without a proof although the signed tree covers it: the list does not fail.
+    resident: ([id]) => ({ [id as string]: ['proof_missing'] }),
+  },
 ])('$name', ({ tamper, audit: auditKind, resident, whole = [] }) => {
   let city: Awaited<ReturnType<typeof loggedCity>>;
   let before: ResidentView;
