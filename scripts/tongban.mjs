@@ -36,6 +36,11 @@ const COMMANDS = {
   phone: () => [[process.execPath, ['--import', 'tsx', 'packages/phone/src/cli.ts']]],
   // The offline verifiers (packages/tokens): `npm run tokens -- bundle|verify|verify-record …`.
   tokens: () => [[process.execPath, ['--import', 'tsx', 'packages/tokens/src/cli.ts']]],
+  // Recompute records' access log and check it against its signed heads (exit 1 on the first
+  // inconsistency): `npm run access-log:audit [-- --keys <file|URL>] [--json]`.
+  'access-log:audit': () => [
+    [process.execPath, ['--import', 'tsx', 'services/records/src/audit-cli.ts']],
+  ],
 };
 
 const [command, ...rest] = process.argv.slice(2);

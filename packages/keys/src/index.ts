@@ -1,3 +1,4 @@
+export { type KeyHistoryEntry, signingKeyHistory } from './history.js';
 export {
   type ActiveKey,
   type Clock,

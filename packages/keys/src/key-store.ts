@@ -11,6 +11,7 @@ import {
   type JWTPayload,
   SignJWT,
 } from 'jose';
+import { type KeyHistoryEntry, signingKeyHistory } from './history.js';
 import { open, seal } from './sealing.js';
 import type { SigningKeysTable } from './table.js';
 
@@ -237,6 +238,12 @@ export class SigningKeyStore implements KeyResolver {
         .filter((k) => !k.publishedUntil || k.publishedUntil.getTime() > now)
         .map((k) => k.jwk),
     };
+  }
+
+  /** Every key this store has signed with, withdrawn ones marked (see `signingKeyHistory`). */
+  history(): Promise<KeyHistoryEntry[]> {
+    const { db, table, overlapMs } = this.options;
+    return signingKeyHistory({ db, table, overlapMs });
   }
 
   private async lock(tx: Db): Promise<void> {

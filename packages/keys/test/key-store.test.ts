@@ -110,6 +110,57 @@ describe('SigningKeyStore revocation', () => {
   });
 });
 
+describe('SigningKeyStore.history', () => {
+  it('keeps every key with its signing window after it leaves the JWKS, and marks withdrawn ones', async () => {
+    await emptyTable();
+    const clock = manualClock();
+    const store = storeFor(kdb.database, clock);
+    await store.ensureActiveKey();
+    const first = (await store.jwks()).keys[0]?.kid as string;
+    const startedAt = clock();
+    clock.advance(60_000);
+    const { kid: second } = await store.rotate();
+    const rotatedAt = clock();
+    clock.advance(60_000);
+    const { kid: third } = await store.rotate();
+    const rotatedAgainAt = clock();
+    clock.advance(60_000);
+    // The second key, rotated out and still published, is revoked: withdrawn, not merely retired.
+    expect(await store.revoke(second)).toEqual({ revoked: true });
+    const revokedAt = clock();
+    // Past the overlap: the first key has left the JWKS, not the history.
+    clock.advance(OVERLAP_MS + 1000);
+    expect(await kids(store)).toEqual([third]);
+
+    const history = await store.history();
+    expect(history.map((k) => k.kid)).toEqual([first, second, third]);
+    expect(history[0]).toMatchObject({
+      signingFrom: startedAt,
+      signingUntil: rotatedAt,
+      withdrawnAt: null,
+      jwk: { kid: first, kty: 'OKP', crv: 'Ed25519' },
+    });
+    expect(history[0]?.jwk).not.toHaveProperty('d');
+    expect(history[1]).toMatchObject({
+      signingFrom: rotatedAt,
+      signingUntil: rotatedAgainAt,
+      withdrawnAt: revokedAt,
+    });
+    expect(history[2]).toMatchObject({
+      signingFrom: rotatedAgainAt,
+      signingUntil: null,
+      withdrawnAt: null,
+    });
+    // The key that signs now, revoked: withdrawn at once, and it stopped signing then.
+    const { newKid } = await store.revoke(third);
+    expect((await store.history())[2]).toMatchObject({
+      signingUntil: clock(),
+      withdrawnAt: clock(),
+    });
+    expect((await store.history()).at(-1)?.kid).toBe(newKid);
+  });
+});
+
 describe('SigningKeyStore snapshot of the key table', () => {
   it('lets another replica see a revocation when its snapshot expires, however often it is read', async () => {
     await emptyTable();

@@ -23,15 +23,19 @@ import {
   signingKeys as signingKeysTable,
   subscriptions,
 } from './db/schema.js';
+import { accessLogGauges } from './domain/access-log/metrics.js';
+import { accessLogSequencerJob } from './domain/access-log/sequence.js';
 import { caseGrantVerifier } from './domain/case-grants/verify-case-grant.js';
 import { recordChange } from './domain/events/record-change.js';
 import { recordEventAudience } from './domain/records/record-audience.js';
 import { recordsErrors } from './errors.js';
+import { accessLogRoutes } from './routes/access-log/index.js';
 import { consentRoutes } from './routes/consents/index.js';
 import { policyRoutes } from './routes/policies/index.js';
 import { recordReadRoutes } from './routes/record-reads/index.js';
 import { recordTypeRoutes } from './routes/record-types/index.js';
 import { recordRoutes } from './routes/records/index.js';
+import { KEY_OVERLAP_MS } from './signing.js';
 
 export interface RecordsDeps {
   readonly config: RecordsConfig;
@@ -47,6 +51,11 @@ export interface RecordsDeps {
   readonly webhookSealKey?: Buffer;
   /** The webhook delivery passes; false when a test drives the steps itself. */
   readonly webhookWorker?: false | WebhookWorkerSettings;
+  /**
+   * Overrides the access-log sequencer's interval (config: 1 s); a test that runs the sequencer
+   * with `app.jobs.runNow` sets it beyond the test's length.
+   */
+  readonly accessLogSequencer?: { readonly intervalMs: number };
 }
 
 export interface RecordsApp {
@@ -54,10 +63,6 @@ export interface RecordsApp {
   /** Records' own signing keys (certificates, access-log checkpoints). */
   readonly keys: SigningKeyStore;
 }
-
-// Everything records signs carries an `exp` of at most a day (a certificate is re-signed on
-// request), plus the 30 s skew verifiers allow: a retired key stays in the JWKS this long.
-const KEY_OVERLAP_MS = (24 * 3600 + 30) * 1000;
 
 /** Builds the records service; no listening, no environment: the caller decides both. */
 export async function buildApp(deps: RecordsDeps): Promise<ServiceInstance> {
@@ -119,6 +124,20 @@ export async function buildRecords(deps: RecordsDeps): Promise<RecordsApp> {
   });
   recordReadRoutes(app, { db: database.db, clock, caseGrants, keys });
   consentRoutes(app, { db: database.db, clock });
+  accessLogRoutes(app, { db: database.db, clock, keys });
+  app.jobs.register(
+    accessLogSequencerJob(
+      {
+        db: database.db,
+        keys,
+        clock,
+        issuer: config.accessLog.issuer,
+        batchSize: config.accessLog.batchSize,
+      },
+      deps.accessLogSequencer?.intervalMs ?? config.accessLog.sequenceIntervalMs,
+    ),
+  );
+  for (const gauge of accessLogGauges(database.db, clock)) app.prometheus.gauge(gauge);
   serveSigningKeys(app, { service: 'records', keys });
   registerWebhooks(app, {
     db: database.db,

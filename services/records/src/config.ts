@@ -28,6 +28,12 @@ const Env = Type.Object({
   }),
   /** The `iss` of a case grant (ADR 0013). */
   CASE_GRANT_ISSUER: Type.String({ minLength: 1, maxLength: 64, default: 'tb-workflow' }),
+  /** Between two sequencer runs; ADR 0013 promises a checkpoint every few seconds at most. */
+  ACCESS_LOG_SEQUENCE_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 10_000, default: 1000 }),
+  /** Entries one sequencer transaction takes; a run takes up to ten batches, then signs. */
+  ACCESS_LOG_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+  /** The `iss` of the signed log heads; verifiers pin it. */
+  ACCESS_LOG_ISSUER: Type.String({ pattern: '^[A-Za-z0-9._:/-]{1,128}$', default: 'tb-records' }),
   ...webhookEnv(),
 });
 
@@ -42,6 +48,13 @@ export interface RecordsConfig extends BaseConfig {
   readonly signingKeyMaxAgeMs: number;
   readonly webhooks: WebhookConfig;
   readonly caseGrants: { readonly jwksUrl: string; readonly issuer: string };
+  readonly accessLog: AccessLogConfig;
+}
+
+export interface AccessLogConfig {
+  readonly sequenceIntervalMs: number;
+  readonly batchSize: number;
+  readonly issuer: string;
 }
 
 /** Pure: the caller hands in the environment and the working directory. */
@@ -65,5 +78,10 @@ export function loadConfig(
     signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
     webhooks: webhookConfig(base.env, parsed),
     caseGrants: { jwksUrl: parsed.WORKFLOW_JWKS_URL, issuer: parsed.CASE_GRANT_ISSUER },
+    accessLog: {
+      sequenceIntervalMs: parsed.ACCESS_LOG_SEQUENCE_INTERVAL_MS,
+      batchSize: parsed.ACCESS_LOG_BATCH_SIZE,
+      issuer: parsed.ACCESS_LOG_ISSUER,
+    },
   };
 }

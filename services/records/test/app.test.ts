@@ -54,6 +54,10 @@ describe('records service', () => {
   it('is closed except for these public routes', () => {
     expect(t.app.publicRoutes).toEqual([
       'GET /.well-known/jwks.json',
+      'GET /v1/access-log/checkpoints/:treeSize',
+      'GET /v1/access-log/checkpoints/latest',
+      'GET /v1/access-log/consistency',
+      'GET /v1/access-log/keys',
       'GET /v1/record-types',
       'GET /v1/record-types/:code',
     ]);

@@ -177,6 +177,431 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reads made by your department, each with its inclusion proof against the latest signed head (access-log:read) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description Entries at or after */
+                    from?: string;
+                    /** @description Entries before */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checkpoint: string | null;
+                            items: {
+                                entry: {
+                                    caseId: string | null;
+                                    denialCode: string | null;
+                                    /** @description The fields released; empty for a refusal */
+                                    fields: string[];
+                                    /** Format: uuid */
+                                    id: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description UTC with milliseconds, e.g. 2026-03-02T09:30:00.123Z
+                                     */
+                                    occurredAt: string;
+                                    /** @enum {string} */
+                                    outcome: "released" | "denied";
+                                    /** @description A policy purpose, case:<caseId>, or self */
+                                    purpose: string;
+                                    /** @description The staff member, department system or resident */
+                                    reader: string;
+                                    readerDepartment: string | null;
+                                    /** @enum {string} */
+                                    readerKind: "staff" | "client" | "resident";
+                                    recordId: string | null;
+                                    recordType: string | null;
+                                    recordVersion: number | null;
+                                    subjectId: string | null;
+                                };
+                                inclusionProof: string[] | null;
+                                leafIndex: number | null;
+                                treeSize: number | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-log/checkpoints/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest signed tree head of the access log (hashes only, no entries) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The signed tree head (typ tb-log-head+jwt) */
+                            jws: string;
+                            /** @description A SHA-256 hash, unpadded base64url */
+                            rootHash: string;
+                            treeSize: number;
+                        };
+                    };
+                };
+                /** @description `tree_size_unavailable`: No signed checkpoint exists for the requested tree size, or the sizes are out of order. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-log/checkpoints/{treeSize}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed tree head of one size */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    treeSize: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The signed tree head (typ tb-log-head+jwt) */
+                            jws: string;
+                            /** @description A SHA-256 hash, unpadded base64url */
+                            rootHash: string;
+                            treeSize: number;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `not_found`: No such route, or no such resource visible to this caller.
+                 *
+                 *     `tree_size_unavailable`: No signed checkpoint exists for the requested tree size, or the sizes are out of order.
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-log/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Consistency proof (RFC 9162) between two signed sizes: the newer tree extends the older */
+        get: {
+            parameters: {
+                query: {
+                    from: number;
+                    to: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            from: number;
+                            /** @description RFC 9162 consistency proof between the checkpoints of the two sizes */
+                            proof: string[];
+                            to: number;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `tree_size_unavailable`: No signed checkpoint exists for the requested tree size, or the sizes are out of order. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/access-log/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every public key records has signed with, with when it signed: verifies heads of any age */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            keys: {
+                                /** @description Ed25519 public key */
+                                jwk: {
+                                    [key: string]: unknown;
+                                };
+                                kid: string;
+                                /** Format: date-time */
+                                signingFrom: string;
+                                signingUntil: string | null;
+                                withdrawnAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/consents": {
         parameters: {
             query?: never;
@@ -740,6 +1165,145 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every read of your data and every refusal, each with its inclusion proof against the latest signed head */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description Entries at or after */
+                    from?: string;
+                    /** @description Entries before */
+                    to?: string;
+                };
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of records’s public base URLs (`RECORDS_PUBLIC_URLS`; with `https://records.example.cn,https://portal.example.cn/api/records` the proof for this route names `https://records.example.cn/v1/…` or `https://portal.example.cn/api/records/v1/…`; the demo’s are records’s own address and the portal’s `/api/records`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checkpoint: string | null;
+                            items: {
+                                entry: {
+                                    caseId: string | null;
+                                    denialCode: string | null;
+                                    /** @description The fields released; empty for a refusal */
+                                    fields: string[];
+                                    /** Format: uuid */
+                                    id: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description UTC with milliseconds, e.g. 2026-03-02T09:30:00.123Z
+                                     */
+                                    occurredAt: string;
+                                    /** @enum {string} */
+                                    outcome: "released" | "denied";
+                                    /** @description A policy purpose, case:<caseId>, or self */
+                                    purpose: string;
+                                    /** @description The staff member, department system or resident */
+                                    reader: string;
+                                    readerDepartment: string | null;
+                                    /** @enum {string} */
+                                    readerKind: "staff" | "client" | "resident";
+                                    recordId: string | null;
+                                    recordType: string | null;
+                                    recordVersion: number | null;
+                                    subjectId: string | null;
+                                };
+                                inclusionProof: string[] | null;
+                                leafIndex: number | null;
+                                treeSize: number | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

@@ -11,13 +11,19 @@ export type TestApp = TestService<ServiceInstance> & { readonly keys: SigningKey
 /** Records' public base URL in tests (`RECORDS_PUBLIC_URLS`): resident DPoP proofs name it. */
 export const PUBLIC_URL = 'http://records.test';
 
+export interface TestAppOptions {
+  readonly keyResolver?: KeyResolver;
+  /** Workflow's keys for case grants, as the test holds them. */
+  readonly caseGrantKeyResolver?: KeyResolver;
+  /** The service's clock; every token and proof of the test must read the same one. */
+  readonly clock?: () => Date;
+  /** The access-log sequencer's interval, when the test runs it itself (`app.jobs.runNow`). */
+  readonly accessLogSequencer?: { readonly intervalMs: number };
+}
+
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: {
-    keyResolver?: KeyResolver;
-    caseGrantKeyResolver?: KeyResolver;
-    clock?: () => Date;
-  } = {},
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   const config = loadConfig(
     { NODE_ENV: 'test', LOG_LEVEL: 'silent', RECORDS_PUBLIC_URLS: PUBLIC_URL, ...env },
@@ -38,6 +44,7 @@ export async function startTestApp(
           ? { caseGrantKeyResolver: options.caseGrantKeyResolver }
           : {}),
         ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.accessLogSequencer ? { accessLogSequencer: options.accessLogSequencer } : {}),
       });
       keys = built.keys;
       return built.app;
