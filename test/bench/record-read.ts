@@ -8,7 +8,8 @@
 // Needs the PostgreSQL server (DATABASE_URL; the default is the local one at 127.0.0.1:5432):
 // the raw baseline is pg against a server, so the service must use the same server.
 //
-// Knobs (environment): BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_RECORDS (200).
+// Knobs (environment): BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_RECORDS (200),
+// BENCH_CPU_PROF_DIR (the service's V8 CPU profile, --cpu-prof).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { loadavg } from 'node:os';
@@ -60,11 +61,16 @@ async function run(): Promise<void> {
     service: 'records',
     entry: 'services/records/src/server.ts',
     requireServer: true,
+    ...(process.env.BENCH_CPU_PROF_DIR
+      ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] }
+      : {}),
     env: () => ({
       RECORDS_MASTER_KEY: randomBytes(32).toString('base64url'),
       IDENTITY_URL: `http://127.0.0.1:${jwksPort}`,
       TOKEN_ISSUER: ISSUER,
       TOKEN_AUDIENCE: AUDIENCE,
+      // As many database connections as the raw baseline has in flight: the same footing.
+      DB_POOL_MAX: String(config.connections),
     }),
   });
   const pool = new pg.Pool({ connectionString: service.databaseUrl, max: config.connections });
@@ -178,7 +184,7 @@ async function run(): Promise<void> {
       [
         'GET /v1/records/{id}?purpose=…',
         `${config.connections} connections`,
-        'autocannon, same machine',
+        `autocannon, same machine; DB_POOL_MAX ${config.connections}`,
       ],
       ['  reads/s', fmt.int(endpoint.perSecond), `${fmt.int(endpoint.ok)} × 200`],
       ['  latency p50', fmt.ms(endpoint.p50)],

@@ -169,3 +169,72 @@ export async function listCurrentRecords(
     .limit(limit);
   return rows;
 }
+
+export type ActivePolicy = NonNullable<Awaited<ReturnType<typeof findActivePolicy>>>;
+
+/**
+ * One round trip for a single read: the record's head, the wanted version (the current one when
+ * `version` is absent) and the reader's active policy for the record's type and the purpose (when
+ * `policyKey` is given). The decision still runs on the head alone; the version's data is only
+ * released if it allows. `policy` is null when there is no active policy, undefined when none was
+ * asked for.
+ */
+export async function findRecordForRead(
+  db: Db,
+  input: {
+    readonly id: string;
+    readonly version: number | undefined;
+    readonly policyKey: { readonly readerDepartment: string; readonly purpose: string } | undefined;
+  },
+): Promise<
+  | {
+      readonly head: RecordHead;
+      readonly version: RecordVersionRow | undefined;
+      readonly policy: ActivePolicy | null | undefined;
+    }
+  | undefined
+> {
+  const { policyKey } = input;
+  const [row] = await db
+    .select({
+      head,
+      version: recordVersions,
+      policyFields: accessPolicies.fields,
+      policyConsentRequired: accessPolicies.consentRequired,
+    })
+    .from(recordsTable)
+    .leftJoin(
+      recordVersions,
+      and(
+        eq(recordVersions.recordId, recordsTable.id),
+        eq(
+          recordVersions.version,
+          input.version === undefined ? recordsTable.version : sql`${input.version}`,
+        ),
+      ),
+    )
+    .leftJoin(
+      accessPolicies,
+      policyKey === undefined
+        ? sql`false`
+        : and(
+            eq(accessPolicies.readerDepartment, policyKey.readerDepartment),
+            eq(accessPolicies.typeCode, recordsTable.typeCode),
+            eq(accessPolicies.purpose, policyKey.purpose),
+            isNull(accessPolicies.withdrawnAt),
+          ),
+    )
+    .where(eq(recordsTable.id, input.id))
+    .limit(1);
+  if (row === undefined) return undefined;
+  return {
+    head: row.head,
+    version: row.version ?? undefined,
+    policy:
+      policyKey === undefined
+        ? undefined
+        : row.policyFields === null || row.policyConsentRequired === null
+          ? null
+          : { fields: row.policyFields, consentRequired: row.policyConsentRequired },
+  };
+}

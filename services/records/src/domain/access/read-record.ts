@@ -1,11 +1,12 @@
 import type { ApiError } from '@tongban/service-kit';
 import { withTransaction } from '@tongban/service-kit';
-import { findRecordHead, findRecordVersion } from '../../db/queries/record-reads.js';
+import { findRecordForRead } from '../../db/queries/record-reads.js';
 import {
   checkCaseGrant,
   decideRead,
   logRefusal,
   logRelease,
+  policyKeyOf,
   purposeEntry,
   type ReadAccess,
   type ReadContext,
@@ -55,9 +56,20 @@ export async function readRecord({
   const purpose = requirePurpose(input.purpose);
   const caseGrant = await checkCaseGrant(ctx, purpose, input.caseGrant);
   const outcome = await withTransaction(ctx, async (ctx): Promise<Outcome> => {
-    const head = await findRecordHead(ctx.db, input.recordId);
-    if (head === undefined) return { kind: 'refused', error: recordNotFound() };
-    const decision = await decideRead(ctx, { target: head, purpose, view: 'record', caseGrant });
+    const found = await findRecordForRead(ctx.db, {
+      id: input.recordId,
+      version: input.version,
+      policyKey: policyKeyOf(ctx, purpose),
+    });
+    if (found === undefined) return { kind: 'refused', error: recordNotFound() };
+    const { head } = found;
+    const decision = await decideRead(ctx, {
+      target: head,
+      purpose,
+      view: 'record',
+      caseGrant,
+      policy: found.policy,
+    });
     const entry = {
       subjectId: head.subjectId,
       ...purposeEntry(purpose),
@@ -72,7 +84,7 @@ export async function readRecord({
       await logRefusal(ctx, entry, 'record_revoked');
       return { kind: 'refused', error: revokedRecord(head) };
     }
-    const version = await findRecordVersion(ctx.db, head.id, input.version ?? head.version);
+    const { version } = found;
     if (version === undefined) return { kind: 'refused', error: recordNotFound() };
     const record = releasedRecord(head, version, decision.fields);
     const access = await logRelease(ctx, purpose, record);

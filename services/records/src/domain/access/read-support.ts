@@ -1,6 +1,7 @@
 import type { Actor } from '@tongban/auth';
 import { type ApiError, errors, type RequestContext } from '@tongban/service-kit';
 import {
+  type ActivePolicy,
   findActivePolicy,
   type RecordHead,
   type RecordVersionRow,
@@ -94,6 +95,8 @@ export async function decideRead(
     readonly purpose: ReadPurpose;
     readonly view: 'record' | 'list';
     readonly caseGrant: CaseGrantCheck;
+    /** The reader's policy when already fetched with the record (`policyKeyOf`); null: none. */
+    readonly policy?: ActivePolicy | null | undefined;
   },
 ): Promise<AccessDecision> {
   const { actor } = ctx;
@@ -104,11 +107,13 @@ export async function decideRead(
     department !== undefined &&
     department !== target.issuerDepartment &&
     policyPurpose !== undefined
-      ? await findActivePolicy(ctx.db, {
-          readerDepartment: department,
-          typeCode: target.typeCode,
-          purpose: policyPurpose,
-        })
+      ? question.policy !== undefined
+        ? (question.policy ?? undefined)
+        : await findActivePolicy(ctx.db, {
+            readerDepartment: department,
+            typeCode: target.typeCode,
+            purpose: policyPurpose,
+          })
       : undefined;
   const consent =
     policy?.consentRequired === true && department !== undefined && policyPurpose !== undefined
@@ -129,6 +134,18 @@ export async function decideRead(
     consent,
     caseGrant: question.caseGrant,
   });
+}
+
+/** The policy a department's read would be decided by, so it can be fetched with the record. */
+export function policyKeyOf(
+  ctx: ReadContext,
+  purpose: ReadPurpose,
+): { readonly readerDepartment: string; readonly purpose: string } | undefined {
+  const department = ctx.actor.kind === 'resident' ? undefined : ctx.actor.department;
+  const policyPurpose = policyPurposeOf(purpose);
+  return department === undefined || policyPurpose === undefined
+    ? undefined
+    : { readerDepartment: department, purpose: policyPurpose };
 }
 
 /** The access-log entry's purpose and case for a stated purpose. */
