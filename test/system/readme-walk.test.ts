@@ -7,10 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem } from '../helpers/system.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const marker = '<!-- readme-walk:identity -->';
-
 /** The ```sh block right after the marker line, exactly as a reader would copy it. */
-function blockAfterMarker(readme: string): string {
+function blockAfterMarker(readme: string, marker: string): string {
   const at = readme.indexOf(marker);
   if (at < 0) throw new Error(`README.md has no ${marker} line`);
   const rest = readme.slice(at + marker.length);
@@ -24,44 +22,53 @@ interface Walk {
   readonly output: string;
 }
 
-describe('README "Walk the QR flow with the demo phone"', () => {
+/** Runs a README block with bash -euo pipefail, as a reader pasting it into a terminal would. */
+function runBlock(script: string, env: NodeJS.ProcessEnv): Promise<Walk> {
+  return new Promise<Walk>((resolve) => {
+    const bash = spawn('bash', ['-euo', 'pipefail', script], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // One string in arrival order, as a terminal would show both streams.
+    let output = '';
+    bash.stdout.on('data', (c) => {
+      output += c;
+    });
+    bash.stderr.on('data', (c) => {
+      output += c;
+    });
+    const timer = setTimeout(() => bash.kill('SIGKILL'), 180_000);
+    bash.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('README walks, run as written against one started system', () => {
   let system: RunningSystem | undefined;
   let scratch: string | undefined;
-  let block: string;
   let walk: Walk;
+  let recordsWalk: Walk;
 
   beforeAll(async () => {
-    block = blockAfterMarker(await readFile(join(root, 'README.md'), 'utf8'));
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
     scratch = await mkdtemp(join(tmpdir(), 'tb-readme-walk-'));
-    const script = join(scratch, 'walk.sh');
-    await writeFile(script, block);
+    const identityScript = join(scratch, 'identity-walk.sh');
+    const recordsScript = join(scratch, 'records-walk.sh');
+    await writeFile(identityScript, blockAfterMarker(readme, '<!-- readme-walk:identity -->'));
+    await writeFile(recordsScript, blockAfterMarker(readme, '<!-- readme-walk:records -->'));
     system = await startSystem();
     const env = {
       ...process.env,
       IDENTITY_URL: system.urls.identity,
+      RECORDS_URL: system.urls.records,
       TONGBAN_DATA_DIR: system.dataDir,
     };
-    walk = await new Promise<Walk>((resolve) => {
-      const bash = spawn('bash', ['-euo', 'pipefail', script], {
-        cwd: root,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      // One string in arrival order, as a terminal would show both streams.
-      let output = '';
-      bash.stdout.on('data', (c) => {
-        output += c;
-      });
-      bash.stderr.on('data', (c) => {
-        output += c;
-      });
-      const timer = setTimeout(() => bash.kill('SIGKILL'), 180_000);
-      bash.once('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, output });
-      });
-    });
-  }, 420_000);
+    walk = await runBlock(identityScript, env);
+    recordsWalk = await runBlock(recordsScript, env);
+  }, 600_000);
 
   afterAll(async () => {
     await system?.stop();
@@ -91,5 +98,22 @@ describe('README "Walk the QR flow with the demo phone"', () => {
       lines.slice(replayed + 1).some((l) => l.includes('window 3')),
       walk.output,
     ).toBe(true);
+  });
+
+  it('reads across departments with only the fields the policy gives (records step 1)', () => {
+    expect(recordsWalk.code, recordsWalk.output).toBe(0);
+    const first = recordsWalk.output.split('\n').find((l) => l.includes('"items"')) ?? '';
+    const page = JSON.parse(first) as { items: { releasedFields: string[] }[] };
+    expect(page.items.length, recordsWalk.output).toBeGreaterThan(0);
+    expect([...(page.items[0]?.releasedFields ?? [])].sort()).toEqual([
+      'address',
+      'householdType',
+      'registeredOn',
+    ]);
+  });
+
+  it('refuses a purpose without a policy and verifies the certified copy offline (steps 2, 3)', () => {
+    expect(recordsWalk.output).toContain('purpose_not_allowed');
+    expect(recordsWalk.output).toMatch(/^valid record certificate: household_registration /m);
   });
 });
