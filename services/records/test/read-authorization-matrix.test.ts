@@ -4,7 +4,7 @@ import { residentHeaders } from './helpers/read-callers.js';
 import { type ReadWorld, requestId, startReadWorld } from './helpers/read-world.js';
 
 /*
- * Acceptance 1: every read route × every kind of caller gets exactly the status, code and fields
+ * Acceptance 1: every read route (certified copies included) × every kind of caller gets exactly the status, code and fields
  * ADR 0013's table gives it; no value of a withheld field appears anywhere in the body; and each
  * request leaves exactly the access-log entries it should.
  *
@@ -17,8 +17,14 @@ const FIELDS = ['childName', 'birthDate', 'motherName', 'birthWeight'] as const;
 const TYPE = 'birth_record';
 const CASE_ID = 'C-2030-0001';
 
-type RouteName = 'list' | 'by id' | 'by id and version' | 'versions';
-const ROUTES: readonly RouteName[] = ['list', 'by id', 'by id and version', 'versions'];
+type RouteName = 'list' | 'by id' | 'by id and version' | 'versions' | 'certificate';
+const ROUTES: readonly RouteName[] = [
+  'list',
+  'by id',
+  'by id and version',
+  'versions',
+  'certificate',
+];
 
 /** Two subjects with the same kind of record: only the second consented to social_security. */
 type SubjectName = 'plain' | 'consented';
@@ -29,7 +35,15 @@ const SUBJECT_IDS: Record<SubjectName, string> = {
 
 type Expectation =
   | { readonly released: readonly string[] }
-  | { readonly status: number; readonly code: string };
+  | {
+      readonly status: number;
+      readonly code: string;
+      /** Refused before any record is looked at (the route is not for this kind of caller). */
+      readonly unlogged?: true;
+    };
+
+// A certified copy is addressed to a department: residents read their own records directly.
+const NOT_FOR_RESIDENTS: Expectation = { status: 403, code: 'forbidden', unlogged: true };
 
 interface Caller {
   readonly name: string;
@@ -38,6 +52,28 @@ interface Caller {
   headers(method: string, url: string): Promise<Record<string, string>>;
   expect(route: RouteName): Expectation;
 }
+
+interface CertificateClaims {
+  readonly sub: string;
+  readonly record: { readonly id: string; readonly type: string; readonly version: number };
+  readonly fields: Record<string, unknown>;
+  readonly issuer_department: string;
+}
+
+const payloadOf = (jws: string): CertificateClaims =>
+  JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'));
+
+/** A certificate's claims in the shape of a released record, to hold to the same table. */
+const certifiedItem = (claims: CertificateClaims) => ({
+  id: claims.record.id,
+  type: claims.record.type,
+  version: claims.record.version,
+  subjectId: claims.sub,
+  issuerDepartment: claims.issuer_department,
+  status: 'active',
+  data: claims.fields,
+  releasedFields: Object.keys(claims.fields),
+});
 
 // Every value distinct and unlike any id, so a search of the raw body cannot be fooled.
 const fieldValue = (subject: SubjectName, version: number, field: string) =>
@@ -138,7 +174,7 @@ describe('read authorization matrix (acceptance 1)', () => {
       purpose: 'self',
       headers: async (method, url) =>
         residentHeaders(await w.callers.resident(SUBJECT_IDS.plain), { method, url }),
-      expect: () => ({ released: FIELDS }),
+      expect: (route) => (route === 'certificate' ? NOT_FOR_RESIDENTS : { released: FIELDS }),
     },
     {
       name: 'another resident',
@@ -147,7 +183,11 @@ describe('read authorization matrix (acceptance 1)', () => {
       headers: async (method, url) =>
         residentHeaders(await w.callers.resident('SubStranger00003'), { method, url }),
       expect: (route) =>
-        route === 'list' ? { status: 403, code: 'forbidden' } : { status: 404, code: 'not_found' },
+        route === 'certificate'
+          ? NOT_FOR_RESIDENTS
+          : route === 'list'
+            ? { status: 403, code: 'forbidden' }
+            : { status: 404, code: 'not_found' },
     },
     {
       name: 'a case reader with a valid case grant',
@@ -180,12 +220,15 @@ describe('read authorization matrix (acceptance 1)', () => {
         return `/v1/records/${id}?${purpose}&version=1`;
       case 'versions':
         return `/v1/records/${id}/versions?${purpose}`;
+      case 'certificate':
+        return `/v1/records/${id}/certificate?${purpose}`;
     }
   };
 
   /** The versions a route releases, in the order it returns them. */
   const versionsOf = (route: RouteName): number[] =>
     route === 'versions' ? [2, 1] : route === 'by id and version' ? [1] : [2];
+  // (A certificate certifies the current version, as `by id` reads it.)
 
   const sorted = (names: readonly string[]) => [...names].sort();
 
@@ -214,12 +257,16 @@ describe('read authorization matrix (acceptance 1)', () => {
           const expected = cell.expect(route);
           const released = 'released' in expected ? expected.released : [];
 
+          // A certificate's claims travel base64url-encoded: search its decoded payload too.
+          const certificate = route === 'certificate' && res.statusCode === 200;
+          const claims = certificate ? payloadOf(res.json().certificate) : undefined;
+          const searched = `${res.body}${claims === undefined ? '' : JSON.stringify(claims)}`;
           // No value of a withheld field, of any version or any subject, appears anywhere.
           for (const subject of ['plain', 'consented'] as const) {
             for (const version of [1, 2]) {
               for (const field of FIELDS) {
                 const mayAppear = subject === cell.subject && released.includes(field);
-                if (!mayAppear) expect(res.body).not.toContain(fieldValue(subject, version, field));
+                if (!mayAppear) expect(searched).not.toContain(fieldValue(subject, version, field));
               }
             }
           }
@@ -249,7 +296,12 @@ describe('read authorization matrix (acceptance 1)', () => {
           if ('released' in expected) {
             expect(res.statusCode).toBe(200);
             const body = res.json();
-            const items = route === 'list' || route === 'versions' ? body.items : [body];
+            const items =
+              claims !== undefined
+                ? [certifiedItem(claims)]
+                : route === 'list' || route === 'versions'
+                  ? body.items
+                  : [body];
             expect(items.map((r: { version: number }) => r.version)).toEqual(versionsOf(route));
             for (const item of items) {
               expect(sorted(item.releasedFields)).toEqual(sorted(expected.released));
@@ -279,6 +331,11 @@ describe('read authorization matrix (acceptance 1)', () => {
             expect(res.statusCode).toBe(expected.status);
             expect(res.json()).toMatchObject({ code: expected.code });
             expect(res.json()).not.toHaveProperty('data');
+            expect(res.json()).not.toHaveProperty('certificate');
+            if ('unlogged' in expected) {
+              expect(entries).toEqual([]);
+              return;
+            }
             // A refused list names the subject and type; a refused record names the record.
             expect(entries).toEqual([
               {
