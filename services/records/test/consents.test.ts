@@ -95,10 +95,9 @@ describe('POST /v1/consents', () => {
     const event = events.find(
       (e) => (e.payload as { aggregate: { id: string } }).aggregate.id === res.data?.id,
     );
-    // Ids and codes only: nothing about the resident beyond the pseudonymous subject id.
+    // Ids and codes only, no subject id (ADR 0003): whose consent it is stays with records.
     expect(event?.payload).toEqual({
       aggregate: { type: 'consent', id: res.data?.id },
-      subjectId: alice.subject,
       department: 'civil_affairs',
       recordType: 'birth_record',
       purpose: 'housing_subsidy',

@@ -82,7 +82,6 @@ export async function grantConsent({
       aggregate: { type: 'consent', id: row.id },
       type: 'consent.granted',
       data: {
-        subjectId: row.subjectId,
         department: row.department,
         recordType: row.typeCode,
         purpose: row.purpose,

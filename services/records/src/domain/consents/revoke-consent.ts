@@ -31,7 +31,6 @@ export async function revokeConsent({
       aggregate: { type: 'consent', id: revoked.id },
       type: 'consent.revoked',
       data: {
-        subjectId: revoked.subjectId,
         department: revoked.department,
         recordType: revoked.typeCode,
         purpose: revoked.purpose,
