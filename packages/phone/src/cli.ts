@@ -5,8 +5,9 @@
 import { access, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { accessLogJson, DEFAULT_RECORDS_URL, formatAccessLog } from './access-log.js';
 import { DEFAULT_DEVICE_FILE, DeviceFileError } from './device-file.js';
-import { activate, history, PhoneError, type PhoneIo, presentationQr } from './phone.js';
+import { activate, history, PhoneError, type PhoneIo, presentationQr, reads } from './phone.js';
 import type { DeviceAlg } from './proof.js';
 
 export const EXIT_OK = 0;
@@ -22,6 +23,7 @@ export const USAGE = `usage:
                          [--label <name>] [--device <file>] [--force]
   tongban-phone qr       [--out presentation-qr.png] [--device <file>] [--identity <URL>]
   tongban-phone history  [--json] [--device <file>] [--identity <URL>]
+  tongban-phone reads    [--records <URL>] [--json] [--device <file>] [--identity <URL>]
 
 activate  makes a device key pair (P-256 by default, Ed25519 with --alg EdDSA) and activates it
           with the code from the counter. --identity is identity's base URL as it knows itself
@@ -29,6 +31,12 @@ activate  makes a device key pair (P-256 by default, Ed25519 with --alg EdDSA) a
 qr        signs in with the device key, gets a presentation token (60 s, single use), prints it
           on stdout and writes it as a QR code (PNG, ECC M) to --out.
 history   lists who verified this resident, when and at which counter.
+reads     lists every read of this resident's data and every refusal from records' access log
+          (--records, default ${DEFAULT_RECORDS_URL}: one of its RECORDS_PUBLIC_URLS), checks
+          each entry's inclusion proof against the signed head, and compares the log with the
+          last verified look, kept in access-log.json next to the device file: an entry seen
+          before that is gone, changed or moved, or a head that does not extend the old one, is
+          reported. Exit 0 when verified (entries not sequenced yet are "pending"), 1 otherwise.
 
 The device file (default ${DEFAULT_DEVICE_FILE}, mode 0600) holds the private key as a JWK so
 the next command can sign with it. This is a demo: a real phone keeps its key in the secure
@@ -46,6 +54,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await qrCommand(rest, io);
       case 'history':
         return await historyCommand(rest, io);
+      case 'reads':
+        return await readsCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':
@@ -159,6 +169,31 @@ async function historyCommand(args: readonly string[], io: CliIo): Promise<numbe
     }
   }
   return EXIT_OK;
+}
+
+async function readsCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      records: { type: 'string', default: DEFAULT_RECORDS_URL },
+      json: { type: 'boolean', default: false },
+      device: { type: 'string', default: DEFAULT_DEVICE_FILE },
+      identity: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const report = await reads(
+    {
+      devicePath: values.device,
+      recordsUrl: values.records,
+      ...(values.identity === undefined ? {} : { identityUrl: values.identity }),
+    },
+    io,
+  );
+  if (values.json) io.stdout(JSON.stringify(accessLogJson(report), null, 2));
+  else for (const line of formatAccessLog(report)) io.stdout(line);
+  return report.check.ok ? EXIT_OK : EXIT_FAILED;
 }
 
 function parseAlg(value: string): DeviceAlg {

@@ -1,5 +1,6 @@
 import { createIdentityClient, type IdentityClient } from '@tongban/clients';
 import QRCode from 'qrcode';
+import { type AccessLogReport, accessLogFileFor, checkMyAccessLog } from './access-log.js';
 import {
   type DeviceFile,
   generateDeviceKey,
@@ -8,18 +9,16 @@ import {
   writeDeviceFile,
 } from './device-file.js';
 import { type DeviceAlg, makeProof, type ProofKey } from './proof.js';
+import {
+  normaliseUrl,
+  PhoneError,
+  type PhoneIo,
+  REQUEST_TIMEOUT_MS,
+  reason,
+  refused,
+} from './support.js';
 
-/** A failure the person at the terminal can act on; the CLI prints its message, not a stack. */
-export class PhoneError extends Error {}
-
-export interface PhoneIo {
-  readonly fetch: (request: Request) => Promise<Response>;
-  readonly writeFile: (path: string, data: Uint8Array) => Promise<void>;
-  readonly fileExists: (path: string) => Promise<boolean>;
-  readonly now: () => Date;
-}
-
-const REQUEST_TIMEOUT_MS = 15_000;
+export { PhoneError, type PhoneIo } from './support.js';
 
 interface Session {
   readonly identity: IdentityClient;
@@ -29,7 +28,7 @@ interface Session {
 }
 
 function session(identityUrl: string, key: ProofKey, io: PhoneIo): Session {
-  const baseUrl = normaliseUrl(identityUrl);
+  const baseUrl = normaliseUrl(identityUrl, '--identity');
   const identity = createIdentityClient({
     baseUrl,
     // A hung identity must not hang the terminal; a refused connection becomes a sentence.
@@ -78,7 +77,7 @@ export async function activate(input: ActivateInput, io: PhoneIo): Promise<Devic
     body: { activationCode: input.code, label: input.label },
     headers: { dpop: await proof(s, 'POST', path) },
   });
-  if (!res.data) throw refused('activation', res);
+  if (!res.data) throw refused('identity', 'activation', res);
   const device: DeviceFile = {
     identityUrl: s.identityUrl,
     deviceId: res.data.deviceId,
@@ -97,7 +96,7 @@ export async function activate(input: ActivateInput, io: PhoneIo): Promise<Devic
 async function signIn(s: Session): Promise<{ authorization: string; accessToken: string }> {
   const path = '/v1/auth/device-token';
   const res = await s.identity.POST(path, { headers: { dpop: await proof(s, 'POST', path) } });
-  if (!res.data) throw refused('sign-in with the device key', res);
+  if (!res.data) throw refused('identity', 'sign-in with the device key', res);
   return {
     accessToken: res.data.accessToken,
     authorization: `${res.data.tokenType} ${res.data.accessToken}`,
@@ -130,7 +129,7 @@ export async function presentationQr(
       dpop: await proof(s, 'POST', path, token.accessToken),
     },
   });
-  if (!res.data) throw refused('the presentation token', res);
+  if (!res.data) throw refused('identity', 'the presentation token', res);
   // ECC M and a 4-module quiet zone, as identity renders its own QR codes.
   const png = await QRCode.toBuffer(res.data.token, {
     type: 'png',
@@ -169,47 +168,37 @@ export async function history(input: DeviceInput, io: PhoneIo): Promise<Verifica
         dpop: await proof(s, 'GET', path, token.accessToken),
       },
     });
-    if (!res.data) throw refused('the verification history', res);
+    if (!res.data) throw refused('identity', 'the verification history', res);
     items.push(...res.data.items);
     cursor = res.data.nextCursor ?? undefined;
   } while (cursor !== undefined);
   return items;
 }
 
-function refused(what: string, res: { response: Response; error?: unknown }): PhoneError {
-  const body = (res.error ?? {}) as { code?: unknown; detail?: unknown };
-  const code = typeof body.code === 'string' ? body.code : `HTTP ${res.response.status}`;
-  const detail = typeof body.detail === 'string' ? `: ${body.detail}` : '';
-  const hint =
-    code === 'invalid_dpop_proof'
-      ? " (the proof names the --identity URL; it must be one of identity's IDENTITY_PUBLIC_URLS, e.g. http://127.0.0.1:3001 rather than http://localhost:3001)"
-      : '';
-  return new PhoneError(`identity refused ${what} (${code})${detail}${hint}`);
+export interface ReadsInput extends DeviceInput {
+  /** Records' base URL as it knows itself (one of `RECORDS_PUBLIC_URLS`). */
+  readonly recordsUrl: string;
+  /** Where the last verified look is kept; by default `access-log.json` next to the device file. */
+  readonly statePath?: string;
 }
 
-function normaliseUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new PhoneError(`--identity is not a URL: ${url}`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new PhoneError(`--identity must be an http(s) URL: ${url}`);
-  }
-  return url.replace(/\/+$/, '');
-}
-
-function reason(cause: unknown): string {
-  if (cause instanceof Error) {
-    if (cause.name === 'TimeoutError') return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
-    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is its cause.
-    const inner = (cause as { cause?: unknown }).cause;
-    if (inner instanceof Error) {
-      const code = (inner as { code?: unknown }).code;
-      return inner.message || (typeof code === 'string' ? code : cause.message);
-    }
-    return cause.message;
-  }
-  return String(cause);
+/** Who read this resident's data: signs in at identity as `history` does, then checks records' log. */
+export async function reads(input: ReadsInput, io: PhoneIo): Promise<AccessLogReport> {
+  // A URL records could never accept is refused before identity is asked for a token.
+  const recordsUrl = normaliseUrl(input.recordsUrl, '--records');
+  const { s, device } = await open(input, io);
+  const token = await signIn(s);
+  return checkMyAccessLog(
+    {
+      session: {
+        recordsUrl,
+        key: s.key,
+        accessToken: token.accessToken,
+        authorization: token.authorization,
+      },
+      statePath: input.statePath ?? accessLogFileFor(input.devicePath),
+      subjectId: device.subjectId,
+    },
+    io,
+  );
 }

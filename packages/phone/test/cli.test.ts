@@ -175,6 +175,14 @@ describe('tongban-phone arguments', () => {
     expectOneLineError(io, /--alg must be ES256 \(P-256\) or EdDSA \(Ed25519\), not "RS256"/);
   });
 
+  it('refuses a records URL that is not http(s) before asking identity for a token', async () => {
+    const io = capture();
+    const args = ['reads', '--records', 'ftp://records', '--device', join(dir, 'none.json')];
+    expect(await runCli(args, io)).toBe(1);
+    expectOneLineError(io, /--records must be an http\(s\) URL: ftp:\/\/records/);
+    expect(seen).toEqual([]);
+  });
+
   it('refuses an unknown option', async () => {
     const io = capture();
     expect(await runCli(['qr', '--colour', 'red'], io)).toBe(1);
@@ -276,6 +284,24 @@ describe.each(['ES256', 'EdDSA'] as const)('tongban-phone with an %s key', (alg)
     // A fresh proof per request, the second one bound to the token (ath).
     expect(seen.map((s) => s.path)).toEqual(['/v1/auth/device-token', '/v1/presentations']);
     expect(seen[0]?.claims.jti).not.toBe(seen[1]?.claims.jti);
+  });
+
+  it('signs in at identity for reads, then says clearly when records cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const device = activatedDevice();
+    const io = capture();
+    const args = ['reads', '--device', device, '--records', `http://127.0.0.1:${port}/`];
+    expect(await runCli(args, io)).toBe(1);
+    expectOneLineError(
+      io,
+      new RegExp(`cannot reach records at http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
+    );
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /v1/auth/device-token']);
+    // Nothing was verified, so nothing is kept as the last look at the log.
+    await expect(stat(join(dir, 'access-log.json'))).rejects.toThrow();
   });
 
   it('lists the verifications with a proof bound to the resident token', async () => {
