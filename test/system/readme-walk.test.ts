@@ -116,4 +116,13 @@ describe('README walks, run as written against one started system', () => {
     expect(recordsWalk.output).toContain('purpose_not_allowed');
     expect(recordsWalk.output).toMatch(/^valid record certificate: household_registration /m);
   });
+
+  it("shows the resident the officer's reads, each checked against the signed head (step 4)", () => {
+    const lines = recordsWalk.output.split('\n');
+    expect(
+      lines.some((l) => l.includes('social_security') && l.includes('purpose_not_allowed')),
+      recordsWalk.output,
+    ).toBe(true);
+    expect(recordsWalk.output).toMatch(/^ACCESS LOG VERIFIED/m);
+  });
 });
