@@ -1,34 +1,14 @@
 // RFC 9162 §2.1.1: SHA-256 with domain separation between leaves (0x00) and interior nodes
 // (0x01), so a leaf can never be passed off as an interior node (second-preimage resistance).
-// WebCrypto in the browser, so the portal can verify proofs there; node:crypto on a server.
+// WebCrypto rather than node:crypto, so the portal can verify proofs in the browser.
 
 export const HASH_SIZE = 32;
 
 const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 
-/** SHA-256 through WebCrypto: the only one a browser has. */
-export async function sha256WebCrypto(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
-}
-
-interface NodeHashing {
-  createHash(algorithm: 'sha256'): {
-    update(data: Uint8Array): { digest(): Uint8Array };
-  };
-}
-
-// On a server the access log hashes thousands of leaves and nodes a second; WebCrypto's digest
-// is a thread-pool job per call (about ten times the cost of hashing 100 bytes), so under Node
-// the synchronous node:crypto hash is used instead. Reached through process.getBuiltinModule
-// rather than an import, so that this file stays loadable in a browser, where WebCrypto it is.
-const nodeCrypto = (
-  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
-).process?.getBuiltinModule?.('node:crypto') as NodeHashing | undefined;
-
 async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  if (nodeCrypto === undefined) return sha256WebCrypto(bytes);
-  return new Uint8Array(nodeCrypto.createHash('sha256').update(bytes).digest());
+  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
 }
 
 /** MTH({}) = SHA-256(""), the root of the empty tree. */
