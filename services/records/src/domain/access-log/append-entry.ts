@@ -1,6 +1,6 @@
 import type { Actor } from '@tongban/auth';
 import { isOpenTransaction, type RequestContext, uuidV7 } from '@tongban/service-kit';
-import { accessLog } from '../../db/schema.js';
+import { sql } from 'drizzle-orm';
 import { problem } from '../../errors.js';
 
 /** What a read (or a refused read) leaves in the access log. */
@@ -34,23 +34,17 @@ export async function appendAccessEntry(
   const occurredAt = ctx.clock();
   const id = uuidV7(occurredAt);
   try {
-    await ctx.db.insert(accessLog).values({
-      id,
-      occurredAt,
-      subjectId: entry.subjectId,
-      readerKind: ctx.actor.kind,
-      reader: ctx.actor.subject,
-      readerDepartment: ctx.actor.department ?? null,
-      purpose: entry.purpose,
-      caseId: entry.caseId ?? null,
-      recordId: entry.recordId ?? null,
-      typeCode: entry.typeCode ?? null,
-      recordVersion: entry.recordVersion ?? null,
-      fields: [...entry.fields],
-      outcome: entry.outcome,
-      denialCode: entry.denialCode ?? null,
-      requestId: ctx.requestId,
-    });
+    // Hand-written: one of the two statements of every read (the query builder's cost per call is
+    // about what the database spends on the insert). Columns as in db/schema.ts `accessLog`.
+    await ctx.db.execute(sql`
+      insert into records.access_log
+        (id, occurred_at, subject_id, reader_kind, reader, reader_department, purpose, case_id,
+         record_id, type_code, record_version, fields, outcome, denial_code, request_id)
+      values (${id}, ${occurredAt.toISOString()}, ${entry.subjectId}, ${ctx.actor.kind},
+        ${ctx.actor.subject}, ${ctx.actor.department ?? null}, ${entry.purpose},
+        ${entry.caseId ?? null}, ${entry.recordId ?? null}, ${entry.typeCode ?? null},
+        ${entry.recordVersion ?? null}, ${textArray(entry.fields)}::text[], ${entry.outcome},
+        ${entry.denialCode ?? null}, ${ctx.requestId})`);
   } catch (err) {
     // The cause stays in the process (logged by the caller's transaction failure); the client
     // learns only that nothing was released.
@@ -63,4 +57,9 @@ export async function appendAccessEntry(
     );
   }
   return { id, occurredAt };
+}
+
+/** A PostgreSQL array literal of text (quoted elements, `"` and `\\` escaped), sent as one parameter. */
+function textArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
