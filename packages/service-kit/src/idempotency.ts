@@ -283,6 +283,31 @@ export function replyIdempotent<TBody>(
   return result.body;
 }
 
+/**
+ * A creating route's whole handler body: runs `run` once per (caller, `Idempotency-Key`) with the
+ * request's method, path and body, and answers with its response or the stored one. The scope is
+ * the authenticated caller (`kind:subject`), so no caller can replay another's response.
+ */
+export async function respondIdempotently<TBody, TSchema extends Record<string, unknown>>(
+  request: Pick<FastifyRequest, 'headers' | 'method' | 'url' | 'body'> & {
+    readonly actor?: { readonly kind: string; readonly subject: string } | undefined;
+  },
+  reply: { code(statusCode: number): unknown; header(name: string, value: string): unknown },
+  options: Pick<RunIdempotentOptions<TBody, TSchema>, 'db' | 'table' | 'now' | 'run'>,
+): Promise<TBody> {
+  const { actor } = request;
+  if (actor === undefined) throw new Error('respondIdempotently needs an authenticated route');
+  const result = await runIdempotent({
+    ...options,
+    scope: `${actor.kind}:${actor.subject}`,
+    key: idempotencyKeyFrom(request),
+    method: request.method,
+    path: request.url,
+    body: request.body,
+  });
+  return replyIdempotent(reply, result);
+}
+
 /** For a creating route's `schema.headers`, so OpenAPI documents the header. */
 export const IdempotencyKeyHeaders = Type.Object({
   [IDEMPOTENCY_KEY_HEADER]: Type.Optional(

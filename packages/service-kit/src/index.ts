@@ -38,6 +38,7 @@ export {
   parseIdempotencyKey,
   type RunIdempotentOptions,
   replyIdempotent,
+  respondIdempotently,
   runIdempotent,
 } from './idempotency.js';
 export {

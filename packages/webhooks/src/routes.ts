@@ -3,11 +3,9 @@ import type { Db } from '@tongban/db';
 import {
   IdempotencyKeyHeaders,
   type IdempotencyKeysTable,
-  idempotencyKeyFrom,
   ListQuery,
   listOf,
-  replyIdempotent,
-  runIdempotent,
+  respondIdempotently,
   SafeText,
   type ServiceInstance,
 } from '@tongban/service-kit';
@@ -90,16 +88,10 @@ export function subscriptionRoutes(app: ServiceInstance, deps: SubscriptionRoute
         response: { 201: CreatedSubscription },
       },
     },
-    async (request, reply) => {
-      const actor = requireActor(request);
-      const result = await runIdempotent({
+    (request, reply) =>
+      respondIdempotently(request, reply, {
         db: deps.db,
         table: deps.idempotencyKeys,
-        scope: `${actor.kind}:${actor.subject}`,
-        key: idempotencyKeyFrom(request),
-        method: request.method,
-        path: request.url,
-        body: request.body,
         now: deps.clock(),
         run: async (tx) => {
           const created = await createSubscription({
@@ -112,9 +104,7 @@ export function subscriptionRoutes(app: ServiceInstance, deps: SubscriptionRoute
             headers: { location: `/v1/subscriptions/${created.id}` },
           };
         },
-      });
-      return replyIdempotent(reply, result);
-    },
+      }),
   );
 
   app.delete(

@@ -1,10 +1,8 @@
 import { RESIDENT_ERRORS } from '@tongban/dpop';
 import {
   IdempotencyKeyHeaders,
-  idempotencyKeyFrom,
   ListQuery,
-  replyIdempotent,
-  runIdempotent,
+  respondIdempotently,
   type ServiceInstance,
 } from '@tongban/service-kit';
 import { Type } from 'typebox';
@@ -54,16 +52,10 @@ export function consentRoutes(app: ServiceInstance, ctx: RecordsDeps) {
         response: { 201: Consent },
       },
     },
-    async (request, reply) => {
-      const { actor } = requestContext(request, ctx);
-      const result = await runIdempotent({
+    (request, reply) =>
+      respondIdempotently(request, reply, {
         db: ctx.db,
         table: idempotencyKeys,
-        scope: `${actor.kind}:${actor.subject}`,
-        key: idempotencyKeyFrom(request),
-        method: request.method,
-        path: request.url,
-        body: request.body,
         now: ctx.clock(),
         run: async (tx) => {
           const consent = await grantConsent({
@@ -76,9 +68,7 @@ export function consentRoutes(app: ServiceInstance, ctx: RecordsDeps) {
             headers: { location: `/v1/consents/${consent.id}` },
           };
         },
-      });
-      return replyIdempotent(reply, result);
-    },
+      }),
   );
 
   app.delete(

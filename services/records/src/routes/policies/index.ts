@@ -1,8 +1,6 @@
 import {
   IdempotencyKeyHeaders,
-  idempotencyKeyFrom,
-  replyIdempotent,
-  runIdempotent,
+  respondIdempotently,
   type ServiceInstance,
 } from '@tongban/service-kit';
 import { idempotencyKeys } from '../../db/schema.js';
@@ -46,16 +44,10 @@ export function policyRoutes(app: ServiceInstance, deps: RecordsDeps) {
         response: { 201: Policy },
       },
     },
-    async (request, reply) => {
-      const { actor } = requestContext(request, deps);
-      const result = await runIdempotent({
+    (request, reply) =>
+      respondIdempotently(request, reply, {
         db: deps.db,
         table: idempotencyKeys,
-        scope: `${actor.kind}:${actor.subject}`,
-        key: idempotencyKeyFrom(request),
-        method: request.method,
-        path: request.url,
-        body: request.body,
         now: deps.clock(),
         run: async (tx) => ({
           status: 201,
@@ -64,9 +56,7 @@ export function policyRoutes(app: ServiceInstance, deps: RecordsDeps) {
             input: request.body,
           }),
         }),
-      });
-      return replyIdempotent(reply, result);
-    },
+      }),
   );
 
   app.post(

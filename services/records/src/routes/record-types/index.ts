@@ -1,9 +1,7 @@
 import {
   IdempotencyKeyHeaders,
-  idempotencyKeyFrom,
   ListQuery,
-  replyIdempotent,
-  runIdempotent,
+  respondIdempotently,
   SafeText,
   type ServiceInstance,
 } from '@tongban/service-kit';
@@ -89,16 +87,10 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: RecordsDeps) {
         response: { 201: RecordType },
       },
     },
-    async (request, reply) => {
-      const { actor } = requestContext(request, ctx);
-      const result = await runIdempotent({
+    (request, reply) =>
+      respondIdempotently(request, reply, {
         db: ctx.db,
         table: idempotencyKeys,
-        scope: `${actor.kind}:${actor.subject}`,
-        key: idempotencyKeyFrom(request),
-        method: request.method,
-        path: request.url,
-        body: request.body,
         now: ctx.clock(),
         run: async (tx) => ({
           status: 201,
@@ -107,8 +99,6 @@ export function recordTypeRoutes(app: ServiceInstance, ctx: RecordsDeps) {
             input: request.body,
           }),
         }),
-      });
-      return replyIdempotent(reply, result);
-    },
+      }),
   );
 }

@@ -1,10 +1,8 @@
 import {
   IdempotencyKeyHeaders,
-  idempotencyKeyFrom,
   parseIfMatch,
-  replyIdempotent,
   requireIfMatch,
-  runIdempotent,
+  respondIdempotently,
   SafeText,
   type ServiceInstance,
 } from '@tongban/service-kit';
@@ -54,16 +52,10 @@ export function recordRoutes(app: ServiceInstance, deps: RecordsDeps) {
         response: { 201: CertifiedRecord },
       },
     },
-    async (request, reply) => {
-      const { actor } = requestContext(request, deps);
-      const result = await runIdempotent({
+    (request, reply) =>
+      respondIdempotently(request, reply, {
         db: deps.db,
         table: idempotencyKeys,
-        scope: `${actor.kind}:${actor.subject}`,
-        key: idempotencyKeyFrom(request),
-        method: request.method,
-        path: request.url,
-        body: request.body,
         now: deps.clock(),
         run: async (tx) => {
           const { head, record } = await publishRecord({
@@ -76,9 +68,7 @@ export function recordRoutes(app: ServiceInstance, deps: RecordsDeps) {
             headers: { location: `/v1/records/${record.id}`, etag: recordEtag(head) },
           };
         },
-      });
-      return replyIdempotent(reply, result);
-    },
+      }),
   );
 
   app.put(
