@@ -1,3 +1,15 @@
+export {
+  CASE_GRANT_ALG,
+  CASE_GRANT_AUDIENCE,
+  CASE_GRANT_CASE_ID_PATTERN,
+  CASE_GRANT_CLOCK_TOLERANCE_SECONDS,
+  CASE_GRANT_TYP,
+  CaseGrantClaims,
+  caseGrantClaimsProblem,
+  DEFAULT_CASE_GRANT_ISSUER,
+  isCaseGrantClaims,
+  MAX_CASE_GRANT_LIFETIME_SECONDS,
+} from './case-grant.js';
 export { isTokenError, TokenError, type TokenErrorCode } from './errors.js';
 export {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,

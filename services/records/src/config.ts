@@ -1,6 +1,7 @@
 import { parsePublicUrls } from '@tongban/dpop';
 import { masterKeyFromEnv } from '@tongban/keys';
 import { type BaseConfig, baseConfig, parseEnv, serviceEnv } from '@tongban/service-kit';
+import { DEFAULT_CASE_GRANT_ISSUER } from '@tongban/tokens';
 import { type WebhookConfig, webhookConfig, webhookEnv } from '@tongban/webhooks';
 import { Type } from 'typebox';
 
@@ -27,7 +28,11 @@ const Env = Type.Object({
     default: 'http://127.0.0.1:3002/.well-known/jwks.json',
   }),
   /** The `iss` of a case grant (ADR 0013). */
-  CASE_GRANT_ISSUER: Type.String({ minLength: 1, maxLength: 64, default: 'tb-workflow' }),
+  CASE_GRANT_ISSUER: Type.String({
+    minLength: 1,
+    maxLength: 64,
+    default: DEFAULT_CASE_GRANT_ISSUER,
+  }),
   /** Between two sequencer runs; ADR 0013 promises a checkpoint every few seconds at most. */
   ACCESS_LOG_SEQUENCE_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 10_000, default: 1000 }),
   /** Entries one sequencer transaction takes; a run takes up to ten batches, then signs. */

@@ -2,6 +2,7 @@ import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban
 import type { Database } from '@tongban/db';
 import { deriveKey, type SigningKeyStore, serveSigningKeys, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
+import { CASE_GRANT_CLOCK_TOLERANCE_SECONDS } from '@tongban/tokens';
 import {
   registerWebhooks,
   WEBHOOK_SEAL_PURPOSE,
@@ -39,9 +40,11 @@ export interface WorkflowApp {
   readonly keys: SigningKeyStore;
 }
 
-// A case grant lives at most a day, plus the 30 s skew verifiers allow: a retired key stays in
-// the JWKS this long.
-const KEY_OVERLAP_MS = (24 * 3600 + 30) * 1000;
+// A retired key stays in the JWKS until everything it signed has expired. A case grant lives at
+// most MAX_CASE_GRANT_LIFETIME_SECONDS (15 min) plus the 30 s skew records allows; the overlap is
+// a day, like records', which covers that and leaves room for longer-lived documents. The key
+// store refuses to sign anything that would outlive the overlap.
+const KEY_OVERLAP_MS = (24 * 3600 + CASE_GRANT_CLOCK_TOLERANCE_SECONDS) * 1000;
 
 /** Builds the workflow service; no listening, no environment: the caller decides both. */
 export async function buildApp(deps: WorkflowDeps): Promise<ServiceInstance> {

@@ -1,10 +1,11 @@
 import { type KeyResolver, localKeyResolver } from '@tongban/auth';
+import { CASE_GRANT_AUDIENCE, CASE_GRANT_TYP, DEFAULT_CASE_GRANT_ISSUER } from '@tongban/tokens';
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 /**
  * Workflow's side of a case grant (ADR 0013), for tests: a key pair published as a JWKS, and
  * `signCaseGrant`, which builds exactly the grant records accepts. The workflow service's issuer
- * produces the same header and claims.
+ * (`issueCaseGrant`) produces the same header and claims.
  */
 export interface CaseGrantKey {
   readonly kid: string;
@@ -45,8 +46,8 @@ export interface CaseGrantFixture {
 export function signCaseGrant(grant: CaseGrantFixture): Promise<string> {
   const iat = Math.floor(grant.now.getTime() / 1000);
   return new SignJWT({
-    iss: grant.issuer ?? 'tb-workflow',
-    aud: grant.audience ?? 'tb-records',
+    iss: grant.issuer ?? DEFAULT_CASE_GRANT_ISSUER,
+    aud: grant.audience ?? CASE_GRANT_AUDIENCE,
     sub: grant.subjectId,
     case: grant.caseId,
     dept: grant.department,
@@ -58,7 +59,7 @@ export function signCaseGrant(grant: CaseGrantFixture): Promise<string> {
   })
     .setProtectedHeader({
       alg: 'EdDSA',
-      typ: 'tb-case-grant+jwt',
+      typ: CASE_GRANT_TYP,
       kid: grant.key.kid,
       ...grant.header,
     } as never)

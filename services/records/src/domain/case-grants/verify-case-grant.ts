@@ -1,17 +1,16 @@
-import { DepartmentCode, type KeyResolver } from '@tongban/auth';
+import type { KeyResolver } from '@tongban/auth';
+import {
+  CASE_GRANT_ALG,
+  CASE_GRANT_AUDIENCE,
+  CASE_GRANT_CLOCK_TOLERANCE_SECONDS,
+  CASE_GRANT_TYP,
+  isCaseGrantClaims,
+  MAX_CASE_GRANT_LIFETIME_SECONDS,
+} from '@tongban/tokens';
 import { jwtVerify } from 'jose';
-import { type Static, Type } from 'typebox';
-import { Compile } from 'typebox/compile';
-import { CASE_ID_PATTERN } from '../access/purpose.js';
 
-/** ADR 0013: a case grant is a compact JWS of this type, signed by workflow with Ed25519. */
-export const CASE_GRANT_TYP = 'tb-case-grant+jwt';
-export const CASE_GRANT_ALG = 'EdDSA';
-/** Records' name as a grant's audience. */
-export const CASE_GRANT_AUDIENCE = 'tb-records';
-/** A grant lives at most this long from `iat` to `exp`. */
-export const MAX_CASE_GRANT_LIFETIME_SECONDS = 15 * 60;
-export const CASE_GRANT_CLOCK_TOLERANCE_SECONDS = 30;
+// The grant's format (typ, audience, claims, lifetime) is @tongban/tokens' `CaseGrantClaims`,
+// shared with workflow's issuer; what follows is records' side: the header rules and the check.
 export const MAX_CASE_GRANT_LENGTH = 8 * 1024;
 
 const MAX_HEADER_SEGMENT_LENGTH = 1024;
@@ -23,34 +22,6 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
  * `kid`, never from the token.
  */
 const ALLOWED_HEADER_PARAMETERS = new Set(['alg', 'typ', 'kid']);
-
-const NumericDate = Type.Integer({ minimum: 0, maximum: 253_402_300_799 });
-
-/** The claims ADR 0013 gives a case grant; unknown claims are tolerated (RFC 7519 §4). */
-export const CaseGrantClaims = Type.Object({
-  iss: Type.String({ minLength: 1, maxLength: 2048 }),
-  aud: Type.Union([
-    Type.String({ minLength: 1, maxLength: 2048 }),
-    Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 16 }),
-  ]),
-  /** The subject id whose records the case may read. */
-  sub: Type.String({ minLength: 1, maxLength: 255 }),
-  case: Type.String({ pattern: CASE_ID_PATTERN }),
-  /** The department the grant is for. */
-  dept: DepartmentCode,
-  /** The record types the case needs from this department's reads. */
-  types: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$' }), {
-    minItems: 1,
-    maxItems: 64,
-    uniqueItems: true,
-  }),
-  iat: NumericDate,
-  exp: NumericDate,
-  jti: Type.String({ minLength: 16, maxLength: 128 }),
-});
-export type CaseGrantClaims = Static<typeof CaseGrantClaims>;
-
-const claimsValidator = Compile(CaseGrantClaims);
 
 /** A grant whose signature, issuer, audience and lifetime hold. */
 export interface CaseGrant {
@@ -129,7 +100,7 @@ export async function verifyCaseGrant(
     const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : '';
     return code === 'ERR_JWT_EXPIRED' ? { status: 'expired' } : INVALID;
   }
-  if (!claimsValidator.Check(payload)) return INVALID;
+  if (!isCaseGrantClaims(payload)) return INVALID;
   const nowSeconds = Math.floor(options.now.getTime() / 1000);
   if (
     payload.exp <= payload.iat ||
