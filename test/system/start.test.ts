@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { createIdentityClient, createRecordsClient } from '@tongban/clients';
+import { createIdentityClient, createRecordsClient, createWorkflowClient } from '@tongban/clients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as city from '../../scripts/seed/demo-city.js';
 import { seedDemoCity, seedRecord } from '../../scripts/seed/seed.js';
@@ -62,6 +62,16 @@ describe('the start command', () => {
       expect(result.errors ?? []).toEqual([]);
       expect(doc.openapi).toBe('3.1.0');
     }
+  });
+
+  it('publishes the shipped service catalogue, readable anonymously through the gateway', async () => {
+    const workflow = createWorkflowClient({ baseUrl: `${system.urls.portal}/api/workflow` });
+    const { data } = await workflow.GET('/v1/services');
+    expect(data?.items.map((s) => [s.code, s.version])).toEqual([
+      ['marriage_registration', 1],
+      ['newborn_registration', 1],
+      ['open_restaurant', 1],
+    ]);
   });
 
   it('routes the portal gateway to each service', async () => {

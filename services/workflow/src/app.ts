@@ -17,6 +17,7 @@ import {
   subscriptions,
 } from './db/schema.js';
 import { recordChange } from './domain/events/record-change.js';
+import { publishCatalogue } from './domain/services/load-catalogue.js';
 import { workflowErrors } from './errors.js';
 import { serviceRoutes } from './routes/services/index.js';
 
@@ -32,6 +33,11 @@ export interface WorkflowDeps {
   readonly webhookSealKey?: Buffer;
   /** The webhook delivery passes; false when a test drives the steps itself. */
   readonly webhookWorker?: false | WebhookWorkerSettings;
+  /**
+   * A directory of service definitions (`<code>.json`) published before the service listens;
+   * server.ts passes `config.catalogueDir`. An invalid file stops the start.
+   */
+  readonly catalogueDir?: string;
 }
 
 export interface WorkflowApp {
@@ -65,6 +71,12 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     maxAgeMs: config.signingKeyMaxAgeMs,
   });
   await keys.ensureActiveKey();
+  if (deps.catalogueDir !== undefined) {
+    await publishCatalogue({
+      ctx: { db: database.db, actor: undefined, requestId: 'start', clock },
+      dir: deps.catalogueDir,
+    });
+  }
   const app = await createService({
     name: 'workflow',
     version: '1.0.0',

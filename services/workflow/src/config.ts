@@ -1,7 +1,12 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { masterKeyFromEnv } from '@tongban/keys';
 import { type BaseConfig, baseConfig, parseEnv, serviceEnv } from '@tongban/service-kit';
 import { type WebhookConfig, webhookConfig, webhookEnv } from '@tongban/webhooks';
 import { Type } from 'typebox';
+
+/** The service catalogue shipped with the service: the demo city's definitions. */
+const SHIPPED_CATALOGUE = fileURLToPath(new URL('../catalogue', import.meta.url));
 
 const Env = Type.Object({
   ...serviceEnv(3002),
@@ -12,6 +17,8 @@ const Env = Type.Object({
   /** 32+ random bytes, base64url or base64: seals workflow's signing keys. Required in production. */
   WORKFLOW_MASTER_KEY: Type.Optional(Type.String({ minLength: 43 })),
   SIGNING_KEY_MAX_AGE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+  /** Directory of service definitions published at start; the shipped catalogue by default. */
+  WORKFLOW_CATALOGUE_DIR: Type.Optional(Type.String({ minLength: 1 })),
   ...webhookEnv(),
 });
 
@@ -23,6 +30,8 @@ export interface WorkflowConfig extends BaseConfig {
   readonly masterKey: Buffer | undefined;
   readonly signingKeyMaxAgeMs: number;
   readonly webhooks: WebhookConfig;
+  /** Where the service definitions published at start live. */
+  readonly catalogueDir: string;
 }
 
 /** Pure: the caller hands in the environment and the working directory. */
@@ -44,5 +53,9 @@ export function loadConfig(
     }),
     signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
     webhooks: webhookConfig(base.env, parsed),
+    catalogueDir:
+      parsed.WORKFLOW_CATALOGUE_DIR === undefined
+        ? SHIPPED_CATALOGUE
+        : resolve(cwd, parsed.WORKFLOW_CATALOGUE_DIR),
   };
 }

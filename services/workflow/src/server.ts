@@ -11,5 +11,6 @@ await runService({
       config,
       database,
       masterKey: await serviceMasterKey({ service: 'workflow', config, dataRoot }),
+      catalogueDir: config.catalogueDir,
     }),
 });

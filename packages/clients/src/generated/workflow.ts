@@ -378,12 +378,43 @@ export interface paths {
                             items: {
                                 /** @description Stable service code, e.g. newborn_registration */
                                 code: string;
+                                description?: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                /** @description JSON Schema of the applicant's form */
+                                form: {
+                                    [key: string]: unknown;
+                                };
                                 name: {
                                     en: string;
                                     zh: string;
                                 };
                                 /** Format: date-time */
                                 publishedAt: string;
+                                recordTypes: {
+                                    /** @description Record type the case pulls */
+                                    code: string;
+                                    /** @description The step whose department reads it */
+                                    step: string;
+                                }[];
+                                steps: {
+                                    /** @description Code of the department that does the step */
+                                    department: string;
+                                    /** @description Steps done before this one starts: none for a start step; several for a join */
+                                    dependsOn: string[];
+                                    id: string;
+                                    /**
+                                     * @description check, review, inspect, register, issue
+                                     * @enum {string}
+                                     */
+                                    kind: "check" | "review" | "inspect" | "register" | "issue";
+                                    name: {
+                                        en: string;
+                                        zh: string;
+                                    };
+                                    slaWorkingDays: number;
+                                }[];
                                 version: number;
                             }[];
                             nextCursor: string | null;
@@ -392,6 +423,124 @@ export interface paths {
                 };
                 /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/services/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One service: its newest version, or an older one with ?version= */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description An older version; the newest by default */
+                    version?: number;
+                };
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable service code, e.g. newborn_registration */
+                            code: string;
+                            description?: {
+                                en: string;
+                                zh: string;
+                            };
+                            /** @description JSON Schema of the applicant's form */
+                            form: {
+                                [key: string]: unknown;
+                            };
+                            name: {
+                                en: string;
+                                zh: string;
+                            };
+                            /** Format: date-time */
+                            publishedAt: string;
+                            recordTypes: {
+                                /** @description Record type the case pulls */
+                                code: string;
+                                /** @description The step whose department reads it */
+                                step: string;
+                            }[];
+                            steps: {
+                                /** @description Code of the department that does the step */
+                                department: string;
+                                /** @description Steps done before this one starts: none for a start step; several for a join */
+                                dependsOn: string[];
+                                id: string;
+                                /**
+                                 * @description check, review, inspect, register, issue
+                                 * @enum {string}
+                                 */
+                                kind: "check" | "review" | "inspect" | "register" | "issue";
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                slaWorkingDays: number;
+                            }[];
+                            version: number;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };

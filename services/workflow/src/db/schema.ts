@@ -17,8 +17,13 @@ export const serviceDefinitions = workflow.table(
     version: integer('version').notNull(),
     nameZh: text('name_zh').notNull(),
     nameEn: text('name_en').notNull(),
-    /** Steps, their departments, dependencies, required records and SLA in working days. */
+    /**
+     * The whole definition as published (code, names, description, form, record types, steps):
+     * steps, their departments, dependencies, required records and SLA in working days.
+     */
     definition: jsonb('definition').notNull(),
+    /** base64url SHA-256 of the definition's RFC 8785 form: publishing the same content again is a no-op. */
+    digest: text('digest').notNull(),
     publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -9,7 +9,9 @@ export type TestApp = TestService<ServiceInstance> & { readonly keys: SigningKey
 
 export async function startTestApp(
   env: Record<string, string> = {},
-  deps: Partial<Pick<WorkflowDeps, 'clock' | 'keyResolver' | 'webhookSealKey'>> = {},
+  deps: Partial<
+    Pick<WorkflowDeps, 'clock' | 'keyResolver' | 'webhookSealKey' | 'catalogueDir'>
+  > = {},
 ): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
   let keys: SigningKeyStore | undefined;

@@ -4,6 +4,7 @@ import {
   listLatestServices,
   type ServiceDefinitionRow,
 } from '../../db/queries/service-definitions.js';
+import type { ServiceDefinitionInput } from './definition.js';
 
 /** The catalogue is public: the caller may be anonymous. */
 export async function listServices({
@@ -18,14 +19,20 @@ export async function listServices({
     after: typeof after === 'string' ? after : undefined,
     limit: input.limit + 1,
   });
-  return page(rows, input.limit, toServiceSummary, (row) => [row.code]);
+  return page(rows, input.limit, toService, (row) => [row.code]);
 }
 
-export function toServiceSummary(row: ServiceDefinitionRow) {
+/** A published version as the API shows it; the stored document is the validated definition. */
+export function toService(row: ServiceDefinitionRow) {
+  const definition = row.definition as ServiceDefinitionInput;
   return {
     code: row.code,
     version: row.version,
     name: { zh: row.nameZh, en: row.nameEn },
+    ...(definition.description === undefined ? {} : { description: definition.description }),
+    form: definition.form,
+    recordTypes: definition.recordTypes,
+    steps: definition.steps,
     publishedAt: row.publishedAt.toISOString(),
   };
 }

@@ -1,7 +1,8 @@
 import type { Db } from '@tongban/db';
 import { ListQuery, type ServiceInstance } from '@tongban/service-kit';
+import { getService } from '../../domain/services/get-service.js';
 import { listServices } from '../../domain/services/list-services.js';
-import { ServiceList } from './schemas.js';
+import { Service, ServiceList, ServiceParams, ServiceQuery } from './schemas.js';
 
 export function serviceRoutes(app: ServiceInstance, deps: { db: Db; clock: () => Date }) {
   app.get(
@@ -20,6 +21,26 @@ export function serviceRoutes(app: ServiceInstance, deps: { db: Db; clock: () =>
       listServices({
         ctx: { db: deps.db, actor: request.actor, requestId: request.id, clock: deps.clock },
         input: request.query,
+      }),
+  );
+
+  app.get(
+    '/v1/services/:code',
+    {
+      // Public like the list: what a service asks and who does what is public information.
+      config: { public: true },
+      schema: {
+        tags: ['services'],
+        summary: 'One service: its newest version, or an older one with ?version=',
+        params: ServiceParams,
+        querystring: ServiceQuery,
+        response: { 200: Service },
+      },
+    },
+    (request) =>
+      getService({
+        ctx: { db: deps.db, actor: request.actor, requestId: request.id, clock: deps.clock },
+        input: { code: request.params.code, version: request.query.version },
       }),
   );
 }

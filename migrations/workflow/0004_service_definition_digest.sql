@@ -1,0 +1,1 @@
+ALTER TABLE "workflow"."service_definitions" ADD COLUMN "digest" text NOT NULL;
