@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessLogItem } from '@tongban/access-log';
-import { type Actor, type KeyResolver, signAccessToken } from '@tongban/auth';
+import type { Actor, KeyResolver } from '@tongban/auth';
 import type { Db } from '@tongban/db';
 import type { ServiceInstance } from '@tongban/service-kit';
 import { withTransaction } from '@tongban/service-kit';
+import { testIssuer } from '@tongban/test-tokens';
 import { sql } from 'drizzle-orm';
-import { type CryptoKey, generateKeyPair } from 'jose';
 import {
   type AccessEntryInput,
   appendAccessEntry,
@@ -46,28 +46,16 @@ export interface AccessLogResident {
 }
 
 export async function accessLogIssuer(clock: () => Date): Promise<AccessLogIssuer> {
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-  const kid = 'access-log-test-key';
-  const sign = (claims: Parameters<typeof signAccessToken>[0]['claims']) =>
-    signAccessToken({
-      key: privateKey as CryptoKey,
-      kid,
-      issuer: 'tb',
-      audience: 'tongban',
-      claims,
-      now: clock(),
-    });
+  const issuer = await testIssuer(clock);
   const staff: AccessLogIssuer['staff'] = (department, options = {}) =>
-    sign({
-      kind: 'staff',
-      sub: options.subject ?? `staff-${department}`,
-      client_id: 'tongban-portal',
+    issuer.staff(
       department,
-      roles: (options.roles ?? []) as never,
-      scope: options.scope ?? '',
-    });
+      options.roles ?? [],
+      options.subject ?? `staff-${department}`,
+      options.scope ?? '',
+    );
   return {
-    keyResolver: { resolve: async (k) => (k === kid ? (publicKey as CryptoKey) : undefined) },
+    keyResolver: issuer.keyResolver,
     staff,
     // What identity grants the auditor role (services/identity/src/domain/scopes.ts).
     auditor: (department) =>
@@ -78,14 +66,7 @@ export async function accessLogIssuer(clock: () => Date): Promise<AccessLogIssue
       }),
     async resident(subject) {
       const device = await testDevice(clock);
-      const token = await sign({
-        kind: 'resident',
-        sub: subject,
-        client_id: 'tongban-resident',
-        roles: ['resident'],
-        scope: '',
-        cnf: { jkt: device.jkt },
-      });
+      const token = await issuer.resident(subject, { jkt: device.jkt });
       return {
         token,
         headersFor: async (method, url) => ({

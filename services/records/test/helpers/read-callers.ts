@@ -1,5 +1,4 @@
-import { type KeyResolver, signAccessToken } from '@tongban/auth';
-import { type CryptoKey, generateKeyPair } from 'jose';
+import { testIssuer } from '@tongban/test-tokens';
 import { type TestDevice, testDevice } from './resident.js';
 
 /** A resident as the tests hold them: their access token, bound to their device key. */
@@ -22,61 +21,24 @@ export function manualClock(start = Date.parse('2030-01-15T09:00:00Z')) {
 }
 
 /**
- * Identity's signing key as the read tests hold it. Unlike the shared test issuer, tokens here
- * carry scopes (`records:read`, `records:write`) and residents' tokens are DPoP-bound, as
- * identity issues them.
+ * Identity's signing key as the read tests hold it (the shared test issuer): tokens carry scopes
+ * (`records:read`, `records:write`) and residents' tokens are DPoP-bound, as identity issues them.
  */
 export async function readCallers(now: () => Date) {
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-  const kid = 'records-read-test';
-  const sign = (claims: Parameters<typeof signAccessToken>[0]['claims']) =>
-    signAccessToken({
-      key: privateKey,
-      kid,
-      issuer: 'tb',
-      audience: 'tongban',
-      claims,
-      now: now(),
-    });
-  const keyResolver: KeyResolver = {
-    resolve: async (k) => (k === kid ? (publicKey as CryptoKey) : undefined),
-  };
+  const issuer = await testIssuer(now);
   return {
-    keyResolver,
+    keyResolver: issuer.keyResolver,
     staff: (
       department: string,
       roles: string[],
       scopes: string[] = [],
       subject = `staff-${department}-${roles.join('-')}`,
-    ) =>
-      sign({
-        kind: 'staff',
-        sub: subject,
-        client_id: 'tongban-portal',
-        department,
-        roles: roles as never,
-        scope: scopes.join(' '),
-      }),
+    ) => issuer.staff(department, roles, subject, scopes.join(' ')),
     client: (department: string, scopes: string[], subject = `client-${department}`) =>
-      sign({
-        kind: 'client',
-        sub: subject,
-        client_id: subject,
-        department,
-        roles: [],
-        scope: scopes.join(' '),
-      }),
+      issuer.client(department, subject, scopes.join(' ')),
     async resident(subjectId: string): Promise<TestResident> {
       const device = await testDevice(now);
-      const jkt = device.jkt;
-      const token = await sign({
-        kind: 'resident',
-        sub: subjectId,
-        client_id: 'tongban-resident',
-        roles: ['resident'],
-        scope: '',
-        cnf: { jkt },
-      });
+      const token = await issuer.resident(subjectId, { jkt: device.jkt });
       return { subjectId, token, device };
     },
   };

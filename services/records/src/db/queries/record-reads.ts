@@ -1,6 +1,9 @@
 import type { Db } from '@tongban/db';
 import { and, asc, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import { accessPolicies, recordsTable, recordTypes, recordVersions } from '../schema.js';
+import type { RecordVersionRow } from './records.js';
+
+export type { RecordVersionRow };
 
 /** A record's head: what the access decision needs, before any data is read. */
 export type RecordHead = Pick<
@@ -15,8 +18,6 @@ export type RecordHead = Pick<
   | 'revokeReason'
 >;
 
-export type RecordVersionRow = typeof recordVersions.$inferSelect;
-
 const head = {
   id: recordsTable.id,
   typeCode: recordsTable.typeCode,
@@ -30,19 +31,6 @@ const head = {
 
 export async function findRecordHead(db: Db, id: string): Promise<RecordHead | undefined> {
   const [row] = await db.select(head).from(recordsTable).where(eq(recordsTable.id, id)).limit(1);
-  return row;
-}
-
-export async function findRecordVersion(
-  db: Db,
-  recordId: string,
-  version: number,
-): Promise<RecordVersionRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(recordVersions)
-    .where(and(eq(recordVersions.recordId, recordId), eq(recordVersions.version, version)))
-    .limit(1);
   return row;
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from '@tongban/db';
-import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { accessPolicies, recordsTable, recordTypes, recordVersions } from '../schema.js';
 
 export type RecordRow = typeof recordsTable.$inferSelect;
@@ -60,42 +60,6 @@ export async function findRecordVersion(
     .where(and(eq(recordVersions.recordId, recordId), eq(recordVersions.version, version)))
     .limit(1);
   return row;
-}
-
-/**
- * A record's head joined to its current version, unscoped: the caller decides who may see it
- * (and writes the access-log entry when data leaves).
- */
-export async function findRecordWithVersion(
-  db: Db,
-  id: string,
-): Promise<RecordWithVersion | undefined> {
-  const [row] = await db
-    .select({ head: recordsTable, version: recordVersions })
-    .from(recordsTable)
-    .innerJoin(
-      recordVersions,
-      and(
-        eq(recordVersions.recordId, recordsTable.id),
-        eq(recordVersions.version, recordsTable.version),
-      ),
-    )
-    .where(eq(recordsTable.id, id))
-    .limit(1);
-  return row;
-}
-
-/** A record's versions in order, oldest first, after `afterVersion` (keyset paging). */
-export function listRecordVersions(
-  db: Db,
-  { recordId, afterVersion, limit }: { recordId: string; afterVersion: number; limit: number },
-): Promise<RecordVersionRow[]> {
-  return db
-    .select()
-    .from(recordVersions)
-    .where(and(eq(recordVersions.recordId, recordId), gt(recordVersions.version, afterVersion)))
-    .orderBy(asc(recordVersions.version))
-    .limit(limit);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { CASE_GRANT_CASE_ID_PATTERN } from '@tongban/tokens';
+
 /**
  * The purposes a read may state (ADR 0013): a policy purpose, `case:<caseId>` (a read for a
  * workflow case, which also needs a case grant) or `self` (a resident reading their own records).
@@ -9,7 +11,6 @@ export type ReadPurpose =
 
 /** A policy's purpose; `case` names the policy that covers every `case:<caseId>` read. */
 export const POLICY_PURPOSE_PATTERN = '^[a-z][a-z0-9_]{1,63}$';
-export const CASE_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 /** What a read's `purpose` parameter may be; the schema checks it, parseReadPurpose decides. */
 export const READ_PURPOSE_PATTERN = '^(?:[a-z][a-z0-9_]{1,63}|case:[A-Za-z0-9_-]{1,64})$';
 
@@ -19,7 +20,8 @@ export const CASE_POLICY_PURPOSE = 'case';
 export const SELF_PURPOSE = 'self';
 
 const policyPurpose = new RegExp(POLICY_PURPOSE_PATTERN);
-const caseId = new RegExp(CASE_ID_PATTERN);
+// A case id is whatever a case grant may name (one pattern, in the grant's format).
+const caseId = new RegExp(CASE_GRANT_CASE_ID_PATTERN);
 
 /**
  * Parses a read's purpose; undefined when it is none of the three forms. The bare word `case` is
