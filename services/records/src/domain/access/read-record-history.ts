@@ -10,13 +10,11 @@ import type { RecordPage } from './list-records.js';
 import {
   checkCaseGrant,
   decideRead,
-  logRefusal,
   logRelease,
-  purposeEntry,
   type ReadContext,
   type ReleasedRecord,
   recordNotFound,
-  refusal,
+  refuseRecord,
   releasedRecord,
   requirePurpose,
 } from './read-support.js';
@@ -52,19 +50,7 @@ export async function readRecordHistory({
     const head = await findRecordHead(ctx.db, input.recordId);
     if (head === undefined) return { kind: 'refused', error: recordNotFound() };
     const decision = await decideRead(ctx, { target: head, purpose, view: 'record', caseGrant });
-    if (decision.outcome === 'denied') {
-      await logRefusal(
-        ctx,
-        {
-          subjectId: head.subjectId,
-          ...purposeEntry(purpose),
-          recordId: head.id,
-          typeCode: head.typeCode,
-        },
-        decision.code,
-      );
-      return { kind: 'refused', error: refusal(decision.code, head, purpose) };
-    }
+    if (decision.outcome === 'denied') return refuseRecord(ctx, head, purpose, decision.code);
     const rows = await listRecordVersions(ctx.db, {
       recordId: head.id,
       before,

@@ -4,18 +4,15 @@ import { findRecordForRead } from '../../db/queries/record-reads.js';
 import {
   checkCaseGrant,
   decideRead,
-  logRefusal,
   logRelease,
   policyKeyOf,
-  purposeEntry,
   type ReadAccess,
   type ReadContext,
   type ReleasedRecord,
   recordNotFound,
-  refusal,
+  refuseRecord,
   releasedRecord,
   requirePurpose,
-  revokedRecord,
 } from './read-support.js';
 
 export interface ReadRecordInput {
@@ -70,20 +67,8 @@ export async function readRecord({
       caseGrant,
       policy: found.policy,
     });
-    const entry = {
-      subjectId: head.subjectId,
-      ...purposeEntry(purpose),
-      recordId: head.id,
-      typeCode: head.typeCode,
-    };
-    if (decision.outcome === 'denied') {
-      await logRefusal(ctx, entry, decision.code);
-      return { kind: 'refused', error: refusal(decision.code, head, purpose) };
-    }
-    if (head.status === 'revoked') {
-      await logRefusal(ctx, entry, 'record_revoked');
-      return { kind: 'refused', error: revokedRecord(head) };
-    }
+    if (decision.outcome === 'denied') return refuseRecord(ctx, head, purpose, decision.code);
+    if (head.status === 'revoked') return refuseRecord(ctx, head, purpose, 'record_revoked');
     const { version } = found;
     if (version === undefined) return { kind: 'refused', error: recordNotFound() };
     const record = releasedRecord(head, version, decision.fields);

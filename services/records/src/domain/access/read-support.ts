@@ -165,6 +165,32 @@ export function logRefusal(
   return appendAccessEntry(ctx, { ...entry, fields: [], outcome: 'denied', denialCode: code });
 }
 
+/**
+ * The refusal of an existing record: its `denied` entry is appended (committed with the read's
+ * transaction, which then ends without data) and the error to answer with is handed back.
+ */
+export async function refuseRecord(
+  ctx: ReadContext,
+  head: RecordHead,
+  purpose: ReadPurpose,
+  code: DenialCode | 'record_revoked',
+): Promise<{ readonly kind: 'refused'; readonly error: ApiError }> {
+  await logRefusal(
+    ctx,
+    {
+      subjectId: head.subjectId,
+      ...purposeEntry(purpose),
+      recordId: head.id,
+      typeCode: head.typeCode,
+    },
+    code,
+  );
+  return {
+    kind: 'refused',
+    error: code === 'record_revoked' ? revokedRecord(head) : refusal(code, head, purpose),
+  };
+}
+
 const NOT_FOUND_DETAIL = 'No such record.';
 
 export function recordNotFound(): ApiError {
