@@ -14,10 +14,10 @@ import {
 import { createRecordsClient, type RecordsClient } from '@tongban/clients';
 import { makeProof, type ProofKey } from './proof.js';
 import {
+  boundedFetch,
   normaliseUrl,
   PhoneError,
   type PhoneIo,
-  REQUEST_TIMEOUT_MS,
   reason,
   refused,
 } from './support.js';
@@ -194,15 +194,7 @@ function entryReports(
 function recordsClient(baseUrl: string, io: PhoneIo): RecordsClient {
   return createRecordsClient({
     baseUrl,
-    fetch: async (request) => {
-      try {
-        return await io.fetch(
-          new Request(request, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
-        );
-      } catch (cause) {
-        throw new PhoneError(`cannot reach records at ${baseUrl}: ${reason(cause)}`);
-      }
-    },
+    fetch: boundedFetch(io, 'records', baseUrl),
   });
 }
 

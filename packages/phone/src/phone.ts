@@ -10,10 +10,10 @@ import {
 } from './device-file.js';
 import { type DeviceAlg, makeProof, type ProofKey } from './proof.js';
 import {
+  boundedFetch,
   normaliseUrl,
   PhoneError,
   type PhoneIo,
-  REQUEST_TIMEOUT_MS,
   reason,
   refused,
 } from './support.js';
@@ -31,16 +31,7 @@ function session(identityUrl: string, key: ProofKey, io: PhoneIo): Session {
   const baseUrl = normaliseUrl(identityUrl, '--identity');
   const identity = createIdentityClient({
     baseUrl,
-    // A hung identity must not hang the terminal; a refused connection becomes a sentence.
-    fetch: async (request) => {
-      try {
-        return await io.fetch(
-          new Request(request, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
-        );
-      } catch (cause) {
-        throw new PhoneError(`cannot reach identity at ${baseUrl}: ${reason(cause)}`);
-      }
-    },
+    fetch: boundedFetch(io, 'identity', baseUrl),
   });
   return { identity, identityUrl: baseUrl, key, io };
 }

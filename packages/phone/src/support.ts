@@ -60,3 +60,23 @@ export function reason(cause: unknown): string {
   }
   return String(cause);
 }
+
+/**
+ * The fetch a typed client gets: a hung service must not hang the terminal (each call is bounded
+ * in time), and a refused connection becomes a sentence naming the service.
+ */
+export function boundedFetch(
+  io: PhoneIo,
+  service: string,
+  baseUrl: string,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    try {
+      return await io.fetch(
+        new Request(request, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
+      );
+    } catch (cause) {
+      throw new PhoneError(`cannot reach ${service} at ${baseUrl}: ${reason(cause)}`);
+    }
+  };
+}
