@@ -1,5 +1,6 @@
 import { accessTokenAuth, identityKeyResolver, type KeyResolver } from '@tongban/auth';
 import type { Database } from '@tongban/db';
+import { proofHeaderDocs, requireResidentProof } from '@tongban/dpop';
 import { deriveKey, type SigningKeyStore, serveSigningKeys, signingKeys } from '@tongban/keys';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import { CASE_GRANT_CLOCK_TOLERANCE_SECONDS } from '@tongban/tokens';
@@ -8,17 +9,24 @@ import {
   WEBHOOK_SEAL_PURPOSE,
   type WebhookWorkerSettings,
 } from '@tongban/webhooks';
+import { createCalendar, loadCalendarDirectory } from '@tongban/working-days';
 import type { WorkflowConfig } from './config.js';
 import {
   deliveries,
   idempotencyKeys,
   outbox,
+  proofJtis,
   signingKeys as signingKeysTable,
   subscriptions,
 } from './db/schema.js';
+import { caseRecordsJob } from './domain/cases/case-records-job.js';
+import type { CheckVerification, PullRecords } from './domain/cases/context.js';
+import { definitionCache } from './domain/cases/definitions.js';
+import { formValidators } from './domain/cases/form.js';
 import { recordChange } from './domain/events/record-change.js';
 import { publishCatalogue } from './domain/services/load-catalogue.js';
 import { workflowErrors } from './errors.js';
+import { caseRoutes } from './routes/cases/index.js';
 import { serviceRoutes } from './routes/services/index.js';
 
 export interface WorkflowDeps {
@@ -38,6 +46,15 @@ export interface WorkflowDeps {
    * server.ts passes `config.catalogueDir`. An invalid file stops the start.
    */
   readonly catalogueDir?: string;
+  /**
+   * Pulls a case's records from the record API (server.ts: records' typed client, a client
+   * credentials token, a case grant). Absent: cases wait with `records.pulled: false`.
+   */
+  readonly pullRecords?: PullRecords;
+  /** Asks identity about a clerk's verification of a resident; absent: staff get 403. */
+  readonly checkVerification?: CheckVerification;
+  /** Overrides the records-pull retry job's interval (config: 30 s); tests drive it by hand. */
+  readonly caseRecordsJob?: { readonly intervalMs: number };
 }
 
 export interface WorkflowApp {
@@ -95,7 +112,59 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     audience: config.audience,
     now: clock,
   });
+  // Every route a resident token reaches checks its DPoP proof (RFC 9449).
+  requireResidentProof(app, {
+    db: database.db,
+    table: proofJtis,
+    publicUrls: config.publicUrls,
+    clock,
+  });
   serviceRoutes(app, { db: database.db, clock });
+  const calendar = createCalendar({
+    timeZone: config.cases.timeZone,
+    years: loadCalendarDirectory(config.cases.calendarDir),
+    // A year without a published calendar is judged by weekday alone, and said so in the log
+    // once per year, so operators know to add the State Council's notice.
+    weekendsOnlyFallback: { onFallback: fallbackWarning(app) },
+  });
+  const definitions = definitionCache();
+  const caseSettings = {
+    numberPrefix: config.cases.numberPrefix,
+    trackingBaseUrl: config.cases.trackingBaseUrl,
+  };
+  caseRoutes(app, {
+    db: database.db,
+    clock,
+    calendar,
+    settings: caseSettings,
+    keys,
+    definitions,
+    forms: formValidators(),
+    pullRecords: deps.pullRecords,
+    checkVerification: deps.checkVerification,
+    proofHeaders: proofHeaderDocs({
+      service: 'workflow',
+      publicUrlsVariable: 'WORKFLOW_PUBLIC_URLS',
+      exampleOrigin: 'https://workflow.example.cn',
+      checksDevice: false,
+    }).bound,
+  });
+  if (deps.pullRecords !== undefined) {
+    app.jobs.register(
+      caseRecordsJob(
+        {
+          db: database.db,
+          clock,
+          calendar,
+          settings: caseSettings,
+          definitions,
+          pull: deps.pullRecords,
+          log: app.log,
+        },
+        deps.caseRecordsJob?.intervalMs ?? 30_000,
+      ),
+    );
+  }
   serveSigningKeys(app, { service: 'workflow', keys });
   registerWebhooks(app, {
     db: database.db,
@@ -108,4 +177,16 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
   });
   return { app, keys };
+}
+
+function fallbackWarning(app: ServiceInstance) {
+  const warned = new Set<number>();
+  return ({ year }: { year: number }) => {
+    if (warned.has(year)) return;
+    warned.add(year);
+    app.log.warn(
+      { year },
+      `no holiday calendar for ${year}: its days are judged by weekday alone; add cn-${year}.json to WORKFLOW_CALENDAR_DIR`,
+    );
+  };
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parsePublicUrls } from '@tongban/dpop';
 import { masterKeyFromEnv } from '@tongban/keys';
 import { type BaseConfig, baseConfig, parseEnv, serviceEnv } from '@tongban/service-kit';
 import { type WebhookConfig, webhookConfig, webhookEnv } from '@tongban/webhooks';
@@ -19,6 +20,28 @@ const Env = Type.Object({
   SIGNING_KEY_MAX_AGE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
   /** Directory of service definitions published at start; the shipped catalogue by default. */
   WORKFLOW_CATALOGUE_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * The base URLs under which clients reach workflow (directly and through the portal), comma
+   * separated. A resident's DPoP proof must name one of them (RFC 9449 `htu`).
+   */
+  WORKFLOW_PUBLIC_URLS: Type.String({
+    minLength: 1,
+    default: 'http://127.0.0.1:3002,http://127.0.0.1:3000/api/workflow',
+  }),
+  /** Case numbers read `<prefix><year>-<counter>`: 1–8 capital letters. */
+  WORKFLOW_CASE_NUMBER_PREFIX: Type.String({ pattern: '^[A-Z]{1,8}$', default: 'TB' }),
+  /** The city's time zone: working days, deadlines and case-number years are counted in it. */
+  WORKFLOW_TIME_ZONE: Type.String({ minLength: 1, maxLength: 64, default: 'Asia/Shanghai' }),
+  /**
+   * A directory of holiday calendars (`cn-<year>.json`, State Council notices); the shipped ones
+   * by default. Days in years it lacks are judged by weekday alone, and each such day is logged.
+   */
+  WORKFLOW_CALENDAR_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  /** The public tracking page the receipt's QR opens: this URL followed by the tracking code. */
+  WORKFLOW_TRACKING_BASE_URL: Type.String({
+    pattern: '^https?://',
+    default: 'http://127.0.0.1:3000/track/',
+  }),
   ...webhookEnv(),
 });
 
@@ -32,6 +55,14 @@ export interface WorkflowConfig extends BaseConfig {
   readonly webhooks: WebhookConfig;
   /** Where the service definitions published at start live. */
   readonly catalogueDir: string;
+  readonly publicUrls: readonly string[];
+  readonly cases: {
+    readonly numberPrefix: string;
+    readonly timeZone: string;
+    /** Undefined: the calendars shipped with @tongban/working-days. */
+    readonly calendarDir: string | undefined;
+    readonly trackingBaseUrl: string;
+  };
 }
 
 /** Pure: the caller hands in the environment and the working directory. */
@@ -57,5 +88,15 @@ export function loadConfig(
       parsed.WORKFLOW_CATALOGUE_DIR === undefined
         ? SHIPPED_CATALOGUE
         : resolve(cwd, parsed.WORKFLOW_CATALOGUE_DIR),
+    publicUrls: parsePublicUrls('WORKFLOW_PUBLIC_URLS', parsed.WORKFLOW_PUBLIC_URLS),
+    cases: {
+      numberPrefix: parsed.WORKFLOW_CASE_NUMBER_PREFIX,
+      timeZone: parsed.WORKFLOW_TIME_ZONE,
+      calendarDir:
+        parsed.WORKFLOW_CALENDAR_DIR === undefined
+          ? undefined
+          : resolve(cwd, parsed.WORKFLOW_CALENDAR_DIR),
+      trackingBaseUrl: parsed.WORKFLOW_TRACKING_BASE_URL,
+    },
   };
 }

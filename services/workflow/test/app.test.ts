@@ -55,6 +55,7 @@ describe('workflow service', () => {
       'GET /.well-known/jwks.json',
       'GET /v1/services',
       'GET /v1/services/:code',
+      'GET /v1/track/:trackingCode',
     ]);
   });
 });

@@ -177,6 +177,1782 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A resident's cases, newest first
+         * @description A resident sees their own (DPoP-bound token). Counter staff (`cases:read`) see a resident’s cases only with `subjectId` and a `verificationId` their own department made for that resident in the last 10 minutes, from a QR scan or an ID-card check; otherwise 403 `verification_required`. Department officers see cases through their tasks (GET /v1/departments/{code}/tasks).
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The resident's pseudonymous subject id (never the ID-card number) */
+                    subjectId?: string;
+                    /** @description A verification id from identity: your department's QR scan or ID-card check of the resident, at most 10 minutes old */
+                    verificationId?: string;
+                    limit: number;
+                    cursor?: string;
+                };
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of workflow’s public base URLs (`WORKFLOW_PUBLIC_URLS`; with `https://workflow.example.cn,https://portal.example.cn/api/workflow` the proof for this route names `https://workflow.example.cn/v1/…` or `https://portal.example.cn/api/workflow/v1/…`; the demo’s are workflow’s own address and the portal’s `/api/workflow`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                completedAt: string | null;
+                                dueAt: string | null;
+                                form: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: uuid */
+                                id: string;
+                                /** @description Human-readable case number, e.g. TB2026-000123 */
+                                number: string;
+                                paused: boolean;
+                                records: {
+                                    missing: {
+                                        /** @description Where the resident can have it issued */
+                                        issuerDepartment: string | null;
+                                        step: string;
+                                        type: string;
+                                    }[];
+                                    /** @description False until the records were pulled (retried in the background if it failed) */
+                                    pulled: boolean;
+                                    references: {
+                                        /** @description base64url SHA-256 of the version’s RFC 8785 JSON */
+                                        digest: string;
+                                        issuerDepartment: string;
+                                        recordId: string;
+                                        step: string;
+                                        type: string;
+                                        version: number;
+                                    }[];
+                                };
+                                service: {
+                                    code: string;
+                                    name: {
+                                        en: string;
+                                        zh: string;
+                                    };
+                                    version: number;
+                                };
+                                /** @description Working days along the longest path of steps */
+                                slaWorkingDays: number;
+                                /** @enum {string} */
+                                status: "in_progress" | "awaiting_information" | "approved" | "rejected" | "withdrawn";
+                                subjectId: string;
+                                /** Format: date-time */
+                                submittedAt: string;
+                                submittedBy: {
+                                    department: string | null;
+                                    /** @enum {string} */
+                                    kind: "resident" | "staff";
+                                };
+                                tasks: {
+                                    decidedAt: string | null;
+                                    department: string;
+                                    /** @description 24:00 city time of the last working day allowed; moves on by any pause */
+                                    dueAt: string | null;
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: {
+                                        en: string;
+                                        zh: string;
+                                    };
+                                    openedAt: string | null;
+                                    overdue: boolean;
+                                    /** @description The clock is stopped: the case waits on the resident */
+                                    paused: boolean;
+                                    /** @description The decision’s reason, or what was asked of the resident */
+                                    reason: string | null;
+                                    slaWorkingDays: number;
+                                    /** @enum {string} */
+                                    status: "waiting" | "open" | "awaiting_information" | "approved" | "rejected" | "cancelled";
+                                    step: string;
+                                }[];
+                                /** @description Printed on the receipt; opens the public tracking page */
+                                trackingCode: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                /** @description Also in the ETag; send it back in If-Match */
+                                version: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this.
+                 *
+                 *     `verification_required`: Staff reach a resident's cases only with a verification id from identity for that resident, made by their own department in the last 10 minutes (a QR scan or an in-person ID-card check).
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `identity_unavailable`: Identity, which confirms verifications of residents, could not be reached; try again shortly. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Apply for a service: a resident for themselves, or a counter clerk for a resident
+         * @description The form is checked against the newest version of the service, which the case keeps for life. A clerk (`cases:write`) names the resident and a verification their department made in the last 10 minutes (`verification_required` otherwise). Gives the case number and tracking code, opens the first steps’ tasks (`case.submitted`, `task.opened`), then pulls the records the service needs from the record API with purpose `case:<id>` and attaches their references; a type the resident has no record of is listed under `records.missing` with its issuing department. If the record API cannot be reached, the case is still created (`records.pulled: false`) and the pull is retried in the background. A resident’s token needs its DPoP proof.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes retries of this request safe: a repeat with the same key and body within 24 h returns the first response (with Idempotent-Replayed: true) instead of acting again. A Structured Field string ("…") or a bare value, 1–255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of workflow’s public base URLs (`WORKFLOW_PUBLIC_URLS`; with `https://workflow.example.cn,https://portal.example.cn/api/workflow` the proof for this route names `https://workflow.example.cn/v1/…` or `https://portal.example.cn/api/workflow/v1/…`; the demo’s are workflow’s own address and the portal’s `/api/workflow`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The applicant's form; checked against the service's form schema */
+                        form: {
+                            [key: string]: unknown;
+                        };
+                        /** @description A service code of the catalogue */
+                        service: string;
+                        /** @description The resident's pseudonymous subject id (never the ID-card number) */
+                        subjectId?: string;
+                        /** @description A verification id from identity: your department's QR scan or ID-card check of the resident, at most 10 minutes old */
+                        verificationId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            completedAt: string | null;
+                            dueAt: string | null;
+                            form: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Human-readable case number, e.g. TB2026-000123 */
+                            number: string;
+                            paused: boolean;
+                            records: {
+                                missing: {
+                                    /** @description Where the resident can have it issued */
+                                    issuerDepartment: string | null;
+                                    step: string;
+                                    type: string;
+                                }[];
+                                /** @description False until the records were pulled (retried in the background if it failed) */
+                                pulled: boolean;
+                                references: {
+                                    /** @description base64url SHA-256 of the version’s RFC 8785 JSON */
+                                    digest: string;
+                                    issuerDepartment: string;
+                                    recordId: string;
+                                    step: string;
+                                    type: string;
+                                    version: number;
+                                }[];
+                            };
+                            service: {
+                                code: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                version: number;
+                            };
+                            /** @description Working days along the longest path of steps */
+                            slaWorkingDays: number;
+                            /** @enum {string} */
+                            status: "in_progress" | "awaiting_information" | "approved" | "rejected" | "withdrawn";
+                            subjectId: string;
+                            /** Format: date-time */
+                            submittedAt: string;
+                            submittedBy: {
+                                department: string | null;
+                                /** @enum {string} */
+                                kind: "resident" | "staff";
+                            };
+                            tasks: {
+                                decidedAt: string | null;
+                                department: string;
+                                /** @description 24:00 city time of the last working day allowed; moves on by any pause */
+                                dueAt: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                openedAt: string | null;
+                                overdue: boolean;
+                                /** @description The clock is stopped: the case waits on the resident */
+                                paused: boolean;
+                                /** @description The decision’s reason, or what was asked of the resident */
+                                reason: string | null;
+                                slaWorkingDays: number;
+                                /** @enum {string} */
+                                status: "waiting" | "open" | "awaiting_information" | "approved" | "rejected" | "cancelled";
+                                step: string;
+                            }[];
+                            /** @description Printed on the receipt; opens the public tracking page */
+                            trackingCode: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description Also in the ETag; send it back in If-Match */
+                            version: number;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this.
+                 *
+                 *     `verification_required`: Staff reach a resident's cases only with a verification id from identity for that resident, made by their own department in the last 10 minutes (a QR scan or an in-person ID-card check).
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `identity_unavailable`: Identity, which confirms verifications of residents, could not be reached; try again shortly. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One case, with its tasks, deadlines and record references
+         * @description For the resident it belongs to; for staff and systems of a department whose task on it has been reached; for counter staff with a fresh `verificationId` of the resident. Anyone else gets 404. The ETag is what decisions send in If-Match.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A verification id from identity: your department's QR scan or ID-card check of the resident, at most 10 minutes old */
+                    verificationId?: string;
+                };
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of workflow’s public base URLs (`WORKFLOW_PUBLIC_URLS`; with `https://workflow.example.cn,https://portal.example.cn/api/workflow` the proof for this route names `https://workflow.example.cn/v1/…` or `https://portal.example.cn/api/workflow/v1/…`; the demo’s are workflow’s own address and the portal’s `/api/workflow`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            completedAt: string | null;
+                            dueAt: string | null;
+                            form: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Human-readable case number, e.g. TB2026-000123 */
+                            number: string;
+                            paused: boolean;
+                            records: {
+                                missing: {
+                                    /** @description Where the resident can have it issued */
+                                    issuerDepartment: string | null;
+                                    step: string;
+                                    type: string;
+                                }[];
+                                /** @description False until the records were pulled (retried in the background if it failed) */
+                                pulled: boolean;
+                                references: {
+                                    /** @description base64url SHA-256 of the version’s RFC 8785 JSON */
+                                    digest: string;
+                                    issuerDepartment: string;
+                                    recordId: string;
+                                    step: string;
+                                    type: string;
+                                    version: number;
+                                }[];
+                            };
+                            service: {
+                                code: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                version: number;
+                            };
+                            /** @description Working days along the longest path of steps */
+                            slaWorkingDays: number;
+                            /** @enum {string} */
+                            status: "in_progress" | "awaiting_information" | "approved" | "rejected" | "withdrawn";
+                            subjectId: string;
+                            /** Format: date-time */
+                            submittedAt: string;
+                            submittedBy: {
+                                department: string | null;
+                                /** @enum {string} */
+                                kind: "resident" | "staff";
+                            };
+                            tasks: {
+                                decidedAt: string | null;
+                                department: string;
+                                /** @description 24:00 city time of the last working day allowed; moves on by any pause */
+                                dueAt: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                openedAt: string | null;
+                                overdue: boolean;
+                                /** @description The clock is stopped: the case waits on the resident */
+                                paused: boolean;
+                                /** @description The decision’s reason, or what was asked of the resident */
+                                reason: string | null;
+                                slaWorkingDays: number;
+                                /** @enum {string} */
+                                status: "waiting" | "open" | "awaiting_information" | "approved" | "rejected" | "cancelled";
+                                step: string;
+                            }[];
+                            /** @description Printed on the receipt; opens the public tracking page */
+                            trackingCode: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description Also in the ETag; send it back in If-Match */
+                            version: number;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this.
+                 *
+                 *     `verification_required`: Staff reach a resident's cases only with a verification id from identity for that resident, made by their own department in the last 10 minutes (a QR scan or an in-person ID-card check).
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `identity_unavailable`: Identity, which confirms verifications of residents, could not be reached; try again shortly. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The case's timeline: every change, in order, with a plain sentence in zh and en
+         * @description Append-only. Who may read it as for the case. Officers are never named, only their department; reasons are shown, because the resident is owed them.
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit: number;
+                    cursor?: string;
+                };
+                header?: {
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of workflow’s public base URLs (`WORKFLOW_PUBLIC_URLS`; with `https://workflow.example.cn,https://portal.example.cn/api/workflow` the proof for this route names `https://workflow.example.cn/v1/…` or `https://portal.example.cn/api/workflow/v1/…`; the demo’s are workflow’s own address and the portal’s `/api/workflow`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                actor: {
+                                    department: string | null;
+                                    /** @description resident, staff, client or system; officers are not named */
+                                    kind: string;
+                                };
+                                caseVersion: number | null;
+                                decision: string | null;
+                                department: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: date-time */
+                                occurredAt: string;
+                                reason: string | null;
+                                step: string | null;
+                                summary: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                type: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/information": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a request for information on my case
+         * @description The resident, while a department waits on them. The task that asked reopens and every clock restarts where it stopped (deadlines move on by the working time of the wait). If-Match is optional and honoured. Emits `case.information_provided`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The ETag of the case as you last read it */
+                    "if-match"?: string;
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of workflow’s public base URLs (`WORKFLOW_PUBLIC_URLS`; with `https://workflow.example.cn,https://portal.example.cn/api/workflow` the proof for this route names `https://workflow.example.cn/v1/…` or `https://portal.example.cn/api/workflow/v1/…`; the demo’s are workflow’s own address and the portal’s `/api/workflow`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            completedAt: string | null;
+                            dueAt: string | null;
+                            form: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Human-readable case number, e.g. TB2026-000123 */
+                            number: string;
+                            paused: boolean;
+                            records: {
+                                missing: {
+                                    /** @description Where the resident can have it issued */
+                                    issuerDepartment: string | null;
+                                    step: string;
+                                    type: string;
+                                }[];
+                                /** @description False until the records were pulled (retried in the background if it failed) */
+                                pulled: boolean;
+                                references: {
+                                    /** @description base64url SHA-256 of the version’s RFC 8785 JSON */
+                                    digest: string;
+                                    issuerDepartment: string;
+                                    recordId: string;
+                                    step: string;
+                                    type: string;
+                                    version: number;
+                                }[];
+                            };
+                            service: {
+                                code: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                version: number;
+                            };
+                            /** @description Working days along the longest path of steps */
+                            slaWorkingDays: number;
+                            /** @enum {string} */
+                            status: "in_progress" | "awaiting_information" | "approved" | "rejected" | "withdrawn";
+                            subjectId: string;
+                            /** Format: date-time */
+                            submittedAt: string;
+                            submittedBy: {
+                                department: string | null;
+                                /** @enum {string} */
+                                kind: "resident" | "staff";
+                            };
+                            tasks: {
+                                decidedAt: string | null;
+                                department: string;
+                                /** @description 24:00 city time of the last working day allowed; moves on by any pause */
+                                dueAt: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                openedAt: string | null;
+                                overdue: boolean;
+                                /** @description The clock is stopped: the case waits on the resident */
+                                paused: boolean;
+                                /** @description The decision’s reason, or what was asked of the resident */
+                                reason: string | null;
+                                slaWorkingDays: number;
+                                /** @enum {string} */
+                                status: "waiting" | "open" | "awaiting_information" | "approved" | "rejected" | "cancelled";
+                                step: string;
+                            }[];
+                            /** @description Printed on the receipt; opens the public tracking page */
+                            trackingCode: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description Also in the ETag; send it back in If-Match */
+                            version: number;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `case_closed`: The case is approved, rejected or withdrawn; a closed case takes no more changes.
+                 *
+                 *     `case_not_awaiting_information`: No department asked for information on this case, so there is nothing to answer.
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `version_conflict`: If-Match does not name the current version (ETag); fetch the resource again and retry. */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `precondition_required`: This change is guarded by the resource version: send If-Match with its ETag. */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/tasks/{taskId}/case-grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A case grant for reading this task's records at the record API
+         * @description For case officers of the task’s department while the task is open or waiting on the resident: a short-lived `tb-case-grant+jwt` (signed with workflow’s key, JWKS at /.well-known/jwks.json) covering the record types this step reads. Send it as `Case-Grant` with purpose `case:<id>` to GET /v1/records; the read is logged in the resident’s access log with that purpose.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    taskId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            expiresAt: string;
+                            /** @description The purpose to state to records: case:<id> */
+                            purpose: string;
+                            subjectId: string;
+                            /** @description A tb-case-grant+jwt for the Case-Grant header of records */
+                            token: string;
+                            types: string[];
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `task_not_open`: The task is not open for a decision: its step waits for earlier steps, or it was already decided or cancelled. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/tasks/{taskId}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide your department's open task: approve, reject or request information
+         * @description Case officers (`cases:decide`) of the task’s department. Requires If-Match with the case’s ETag (428 without, 412 `version_conflict` when the case changed). Approving opens every step whose dependencies are now all approved, exactly once; the last approval approves the case. Rejecting closes the case. Requesting information stops the case’s clocks until the resident answers. Emits `task.decided`, and `task.opened`, `case.information_requested`, `case.completed` as they happen.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The ETag of the case as you last read it */
+                    "if-match"?: string;
+                };
+                path: {
+                    id: string;
+                    taskId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        decision: "approve" | "reject" | "request_information";
+                        /** @description Why; shown to the resident. For request_information: what to send. */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            completedAt: string | null;
+                            dueAt: string | null;
+                            form: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Human-readable case number, e.g. TB2026-000123 */
+                            number: string;
+                            paused: boolean;
+                            records: {
+                                missing: {
+                                    /** @description Where the resident can have it issued */
+                                    issuerDepartment: string | null;
+                                    step: string;
+                                    type: string;
+                                }[];
+                                /** @description False until the records were pulled (retried in the background if it failed) */
+                                pulled: boolean;
+                                references: {
+                                    /** @description base64url SHA-256 of the version’s RFC 8785 JSON */
+                                    digest: string;
+                                    issuerDepartment: string;
+                                    recordId: string;
+                                    step: string;
+                                    type: string;
+                                    version: number;
+                                }[];
+                            };
+                            service: {
+                                code: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                version: number;
+                            };
+                            /** @description Working days along the longest path of steps */
+                            slaWorkingDays: number;
+                            /** @enum {string} */
+                            status: "in_progress" | "awaiting_information" | "approved" | "rejected" | "withdrawn";
+                            subjectId: string;
+                            /** Format: date-time */
+                            submittedAt: string;
+                            submittedBy: {
+                                department: string | null;
+                                /** @enum {string} */
+                                kind: "resident" | "staff";
+                            };
+                            tasks: {
+                                decidedAt: string | null;
+                                department: string;
+                                /** @description 24:00 city time of the last working day allowed; moves on by any pause */
+                                dueAt: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                openedAt: string | null;
+                                overdue: boolean;
+                                /** @description The clock is stopped: the case waits on the resident */
+                                paused: boolean;
+                                /** @description The decision’s reason, or what was asked of the resident */
+                                reason: string | null;
+                                slaWorkingDays: number;
+                                /** @enum {string} */
+                                status: "waiting" | "open" | "awaiting_information" | "approved" | "rejected" | "cancelled";
+                                step: string;
+                            }[];
+                            /** @description Printed on the receipt; opens the public tracking page */
+                            trackingCode: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description Also in the ETag; send it back in If-Match */
+                            version: number;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `case_closed`: The case is approved, rejected or withdrawn; a closed case takes no more changes.
+                 *
+                 *     `case_awaiting_information`: The case waits on the resident for information (its clock is stopped); decisions resume when the resident answers.
+                 *
+                 *     `task_not_open`: The task is not open for a decision: its step waits for earlier steps, or it was already decided or cancelled.
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `version_conflict`: If-Match does not name the current version (ETag); fetch the resource again and retry. */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `precondition_required`: This change is guarded by the resource version: send If-Match with its ETag. */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw my application
+         * @description The resident, while the case is not closed. If-Match is optional and honoured. Cancels every task still open or waiting; emits `case.withdrawn` and `case.completed`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The ETag of the case as you last read it */
+                    "if-match"?: string;
+                    /**
+                     * @description DPoP proof (RFC 9449 §4.2), required: a compact JWS signed by the device key, at most 4096 characters.
+                     *
+                     *     Header: `typ` = `dpop+jwt`; `alg` = `ES256` (P-256) or `EdDSA` (Ed25519); `jwk` = the public device key (no private members; no `jku`, `x5u`, `x5c` or `crit`).
+                     *
+                     *     Claims: `htm` = this request’s method; `htu` = this request’s URL without query or fragment, on one of workflow’s public base URLs (`WORKFLOW_PUBLIC_URLS`; with `https://workflow.example.cn,https://portal.example.cn/api/workflow` the proof for this route names `https://workflow.example.cn/v1/…` or `https://portal.example.cn/api/workflow/v1/…`; the demo’s are workflow’s own address and the portal’s `/api/workflow`; another name for the same server, such as `localhost` for an IP address, is refused); `iat` = now (accepted up to 60 s old, 30 s clock tolerance); `jti` = a fresh random id, 16–128 characters, accepted once.
+                     *
+                     *     With a resident token (`Authorization: DPoP <token>`): `ath` = base64url(SHA-256(token)), and the key must be the token’s `cnf.jkt`.
+                     *
+                     *     A missing, malformed, stale, replayed or mismatched proof is answered 401 `invalid_dpop_proof` with `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="ES256 EdDSA"`.
+                     */
+                    dpop?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            completedAt: string | null;
+                            dueAt: string | null;
+                            form: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Human-readable case number, e.g. TB2026-000123 */
+                            number: string;
+                            paused: boolean;
+                            records: {
+                                missing: {
+                                    /** @description Where the resident can have it issued */
+                                    issuerDepartment: string | null;
+                                    step: string;
+                                    type: string;
+                                }[];
+                                /** @description False until the records were pulled (retried in the background if it failed) */
+                                pulled: boolean;
+                                references: {
+                                    /** @description base64url SHA-256 of the version’s RFC 8785 JSON */
+                                    digest: string;
+                                    issuerDepartment: string;
+                                    recordId: string;
+                                    step: string;
+                                    type: string;
+                                    version: number;
+                                }[];
+                            };
+                            service: {
+                                code: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                version: number;
+                            };
+                            /** @description Working days along the longest path of steps */
+                            slaWorkingDays: number;
+                            /** @enum {string} */
+                            status: "in_progress" | "awaiting_information" | "approved" | "rejected" | "withdrawn";
+                            subjectId: string;
+                            /** Format: date-time */
+                            submittedAt: string;
+                            submittedBy: {
+                                department: string | null;
+                                /** @enum {string} */
+                                kind: "resident" | "staff";
+                            };
+                            tasks: {
+                                decidedAt: string | null;
+                                department: string;
+                                /** @description 24:00 city time of the last working day allowed; moves on by any pause */
+                                dueAt: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                openedAt: string | null;
+                                overdue: boolean;
+                                /** @description The clock is stopped: the case waits on the resident */
+                                paused: boolean;
+                                /** @description The decision’s reason, or what was asked of the resident */
+                                reason: string | null;
+                                slaWorkingDays: number;
+                                /** @enum {string} */
+                                status: "waiting" | "open" | "awaiting_information" | "approved" | "rejected" | "cancelled";
+                                step: string;
+                            }[];
+                            /** @description Printed on the receipt; opens the public tracking page */
+                            trackingCode: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description Also in the ETag; send it back in If-Match */
+                            version: number;
+                        };
+                    };
+                };
+                /**
+                 * @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why.
+                 *
+                 *     `malformed_json`: The body says it is JSON but is empty or does not parse.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /**
+                 * @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use.
+                 *
+                 *     `invalid_dpop_proof`: The DPoP proof (RFC 9449) is missing, malformed, stale, replayed or not from the token's device key.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `case_closed`: The case is approved, rejected or withdrawn; a closed case takes no more changes. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `version_conflict`: If-Match does not name the current version (ETag); fetch the resource again and retry. */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `payload_too_large`: The body is larger than this endpoint accepts. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unsupported_media_type`: The body is not in a media type this endpoint accepts (send application/json). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `precondition_required`: This change is guarded by the resource version: send If-Match with its ETag. */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/departments/{code}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A department's queue, soonest deadline first
+         * @description Staff and systems of that department (`cases:read` or `cases:decide`); another department’s queue is 403. `view`: `open` (default), `due_soon` (open, due within two days, overdue included), `overdue`, `awaiting_information`, `decided`. Keyset-paginated on (deadline, id): a deep page costs what the first does.
+         */
+        get: {
+            parameters: {
+                query: {
+                    view: "open" | "due_soon" | "overdue" | "awaiting_information" | "decided";
+                    limit: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                case: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    number: string;
+                                    service: {
+                                        code: string;
+                                        name: {
+                                            en: string;
+                                            zh: string;
+                                        };
+                                        version: number;
+                                    };
+                                    version: number;
+                                };
+                                decidedAt: string | null;
+                                department: string;
+                                /** @description 24:00 city time of the last working day allowed; moves on by any pause */
+                                dueAt: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                openedAt: string | null;
+                                overdue: boolean;
+                                /** @description The clock is stopped: the case waits on the resident */
+                                paused: boolean;
+                                /** @description The decision’s reason, or what was asked of the resident */
+                                reason: string | null;
+                                slaWorkingDays: number;
+                                /** @enum {string} */
+                                status: "waiting" | "open" | "awaiting_information" | "approved" | "rejected" | "cancelled";
+                                step: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys/rotate": {
         parameters: {
             query?: never;
@@ -881,6 +2657,108 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/track/{trackingCode}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a case stands, by the tracking code on its receipt
+         * @description Public: the service, the case number, the status, each stage with its department and dates. No name, ID number, subject id, form or reason.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    trackingCode: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            completedAt: string | null;
+                            dueAt: string | null;
+                            number: string;
+                            service: {
+                                code: string;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                            };
+                            stages: {
+                                decidedAt: string | null;
+                                department: string;
+                                dueAt: string | null;
+                                name: {
+                                    en: string;
+                                    zh: string;
+                                };
+                                openedAt: string | null;
+                                status: string;
+                            }[];
+                            status: string;
+                            /** Format: date-time */
+                            submittedAt: string;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `not_found`: No such route, or no such resource visible to this caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

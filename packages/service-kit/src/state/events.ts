@@ -123,12 +123,33 @@ export function changeRecorder(tables: {
   };
 }
 
-/** RFC 9562 UUIDv7: 48 bits of Unix milliseconds, then random bits, so ids sort by time. */
+let lastMs = -1n;
+let counter = 0;
+
+/**
+ * RFC 9562 UUIDv7: 48 bits of Unix milliseconds, a 12-bit counter (§6.2, method 1), then random
+ * bits. Within this process ids are strictly increasing, also for many in one millisecond (a
+ * transaction's events, a frozen test clock) and when the clock steps back, so the events of one
+ * change sort in the order they were written.
+ */
 export function uuidV7(at: Date): string {
   const bytes = randomBytes(16);
-  const ms = BigInt(Math.max(0, Math.trunc(at.getTime())));
+  let ms = BigInt(Math.max(0, Math.trunc(at.getTime())));
+  if (ms <= lastMs) {
+    ms = lastMs;
+    counter++;
+    if (counter > 0xfff) {
+      ms = lastMs + 1n;
+      counter = 0;
+    }
+  } else {
+    // A fresh millisecond starts the counter low and random, leaving room to count up.
+    counter = (bytes[6] ?? 0) & 0x07;
+  }
+  lastMs = ms;
   for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70;
+  bytes[6] = 0x70 | ((counter >> 8) & 0x0f);
+  bytes[7] = counter & 0xff;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -5,15 +5,30 @@ import { startTestService, type TestService } from '@tongban/testing';
 import { buildWorkflow, type WorkflowDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
+/** Workflow's public base URL in tests (`WORKFLOW_PUBLIC_URLS`): resident DPoP proofs name it. */
+export const PUBLIC_URL = 'http://workflow.test';
+
 export type TestApp = TestService<ServiceInstance> & { readonly keys: SigningKeyStore };
 
 export async function startTestApp(
   env: Record<string, string> = {},
   deps: Partial<
-    Pick<WorkflowDeps, 'clock' | 'keyResolver' | 'webhookSealKey' | 'catalogueDir'>
+    Pick<
+      WorkflowDeps,
+      | 'clock'
+      | 'keyResolver'
+      | 'webhookSealKey'
+      | 'catalogueDir'
+      | 'pullRecords'
+      | 'checkVerification'
+      | 'caseRecordsJob'
+    >
   > = {},
 ): Promise<TestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, process.cwd());
+  const config = loadConfig(
+    { NODE_ENV: 'test', LOG_LEVEL: 'silent', WORKFLOW_PUBLIC_URLS: PUBLIC_URL, ...env },
+    process.cwd(),
+  );
   let keys: SigningKeyStore | undefined;
   const service = await startTestService({
     service: 'workflow',
