@@ -170,7 +170,7 @@ const SHARED = {
     title: 'Already exists',
     description: 'A resource with this identifier (code, name, username) already exists.',
   },
-  idempotency_conflict: {
+  idempotency_in_progress: {
     status: 409,
     title: 'Request in progress',
     description:
@@ -192,7 +192,7 @@ const SHARED = {
     title: 'Unsupported media type',
     description: 'The body is not in a media type this endpoint accepts (send application/json).',
   },
-  idempotency_key_reused: {
+  idempotency_conflict: {
     status: 422,
     title: 'Idempotency-Key reused',
     description:
@@ -260,8 +260,8 @@ export const errors = {
   alreadyExists: by('already_exists'),
   versionConflict: by('version_conflict'),
   preconditionRequired: by('precondition_required'),
+  idempotencyInProgress: by('idempotency_in_progress'),
   idempotencyConflict: by('idempotency_conflict'),
-  idempotencyKeyReused: by('idempotency_key_reused'),
   payloadTooLarge: by('payload_too_large'),
   unsupportedMediaType: by('unsupported_media_type'),
   rateLimited: by('rate_limited'),

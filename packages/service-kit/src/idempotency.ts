@@ -127,10 +127,10 @@ export interface RunIdempotentOptions<TBody, TSchema extends Record<string, unkn
  * returns its response, or the stored response of the request that used the key first.
  *
  * - Same key, same request, done: the stored response, `replayed: true`.
- * - Same key, different method, path or body: 422 `idempotency_key_reused` (the draft's
+ * - Same key, different method, path or body: 422 `idempotency_conflict` (the draft's
  *   "reused with a different payload").
  * - Same key while the first request is still running: waits for it (up to `lockTimeoutMs`),
- *   then replays; past that, 409 `idempotency_conflict` with `Retry-After`.
+ *   then replays; past that, 409 `idempotency_in_progress` with `Retry-After`.
  * - `run` throws: nothing is stored, the key is free, the error propagates.
  * - An expired key counts as never used.
  */
@@ -194,7 +194,7 @@ export async function runIdempotent<TBody, TSchema extends Record<string, unknow
       if (row === undefined) throw stillInProgress();
       if (row.requestHash !== requestHash) {
         throw problem(
-          'idempotency_key_reused',
+          'idempotency_conflict',
           'This Idempotency-Key was already used for a different request; use a new key for a new request.',
         );
       }
@@ -376,7 +376,7 @@ function invalidKey(detail: string): ApiError {
 
 function stillInProgress(): ApiError {
   return problem(
-    'idempotency_conflict',
+    'idempotency_in_progress',
     'A request with this Idempotency-Key is still being processed; retry shortly.',
     { headers: { 'retry-after': '1' } },
   );

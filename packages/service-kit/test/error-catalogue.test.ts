@@ -47,8 +47,8 @@ async function buildDocumentedApp(): Promise<ServiceInstance> {
 
 describe('the error catalogue', () => {
   it('gives each shared code one status and a title', () => {
-    expect(sharedErrors.entries.idempotency_conflict.status).toBe(409);
-    expect(sharedErrors.entries.idempotency_key_reused.status).toBe(422);
+    expect(sharedErrors.entries.idempotency_in_progress.status).toBe(409);
+    expect(sharedErrors.entries.idempotency_conflict.status).toBe(422);
     expect(sharedErrors.entries.precondition_required.status).toBe(428);
     expect(sharedErrors.entries.already_exists.status).toBe(409);
     const error = problem('version_conflict', 'Stale.');
@@ -128,11 +128,11 @@ describe('error responses in OpenAPI', () => {
     expect(codes).toEqual({
       '400': ['validation_failed', 'malformed_json'],
       '404': ['not_found'],
-      '409': ['idempotency_conflict', 'widget_jammed'],
+      '409': ['idempotency_in_progress', 'widget_jammed'],
       '412': ['version_conflict'],
       '413': ['payload_too_large'],
       '415': ['unsupported_media_type'],
-      '422': ['idempotency_key_reused'],
+      '422': ['idempotency_conflict'],
       '428': ['precondition_required'],
       '429': ['rate_limited'],
       '500': ['internal_error'],

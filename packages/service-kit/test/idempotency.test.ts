@@ -147,25 +147,25 @@ describe('runIdempotent', () => {
     expect(maker.calls.count).toBe(1);
   });
 
-  it('refuses a reused key with a different body: 422 idempotency_key_reused', async () => {
+  it('refuses a reused key with a different body: 422 idempotency_conflict', async () => {
     const f = fresh();
     const maker = widgetMaker(f.name);
     await call(f, maker.run);
     await expect(call(f, maker.run, { body: { name: 'something else' } })).rejects.toMatchObject({
       status: 422,
-      code: 'idempotency_key_reused',
+      code: 'idempotency_conflict',
       detail: expect.stringMatching(/different request/),
     });
     expect(maker.calls.count).toBe(1);
   });
 
-  it('refuses a reused key on another path: 422 idempotency_key_reused', async () => {
+  it('refuses a reused key on another path: 422 idempotency_conflict', async () => {
     const f = fresh();
     const maker = widgetMaker(f.name);
     await call(f, maker.run);
     await expect(call(f, maker.run, { path: '/v1/gadgets' })).rejects.toMatchObject({
       status: 422,
-      code: 'idempotency_key_reused',
+      code: 'idempotency_conflict',
     });
   });
 
@@ -221,7 +221,7 @@ describe('runIdempotent', () => {
     if (database.engine === 'postgres') {
       await expect(second).rejects.toMatchObject({
         status: 409,
-        code: 'idempotency_conflict',
+        code: 'idempotency_in_progress',
         detail: expect.stringMatching(/still being processed/),
         headers: { 'retry-after': '1' },
       });
@@ -251,7 +251,7 @@ describe('runIdempotent', () => {
     const maker = widgetMaker(f.name);
     await expect(call(f, maker.run)).rejects.toMatchObject({
       status: 409,
-      code: 'idempotency_conflict',
+      code: 'idempotency_in_progress',
     });
     expect(maker.calls.count).toBe(0);
   });
@@ -537,8 +537,8 @@ describe('POST /v1/widgets with Idempotency-Key', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.json()).toMatchObject({
       status: 422,
-      code: 'idempotency_key_reused',
-      type: 'urn:tongban:problem:idempotency_key_reused',
+      code: 'idempotency_conflict',
+      type: 'urn:tongban:problem:idempotency_conflict',
     });
   });
 
@@ -572,7 +572,7 @@ describe('POST /v1/widgets with Idempotency-Key', () => {
   it('documents both idempotency refusals with distinct codes', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
     const responses = doc.paths['/v1/widgets'].post.responses;
-    expect(responses['409']['x-codes']).toEqual(['idempotency_conflict']);
-    expect(responses['422']['x-codes']).toEqual(['idempotency_key_reused']);
+    expect(responses['409']['x-codes']).toEqual(['idempotency_in_progress']);
+    expect(responses['422']['x-codes']).toEqual(['idempotency_conflict']);
   });
 });

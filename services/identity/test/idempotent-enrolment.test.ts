@@ -49,11 +49,11 @@ describe('POST /v1/residents with Idempotency-Key', () => {
     expect(JSON.stringify(stored)).not.toContain(code);
   });
 
-  it('refuses the same key with another body with 422 idempotency_key_reused', async () => {
+  it('refuses the same key with another body with 422 idempotency_conflict', async () => {
     await send(body(), 'enrol-0003');
     const other = await send(body(), 'enrol-0003');
     expect(other.statusCode).toBe(422);
-    expect(other.json().code).toBe('idempotency_key_reused');
+    expect(other.json().code).toBe('idempotency_conflict');
   });
 
   it('still refuses a second enrolment of the same document without a key', async () => {

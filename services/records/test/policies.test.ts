@@ -98,7 +98,7 @@ describe('access policies: /v1/policies', () => {
         'policy-retry-1',
       );
       expect(reused.response.status).toBe(422);
-      expect(reused.error).toMatchObject({ code: 'idempotency_key_reused' });
+      expect(reused.error).toMatchObject({ code: 'idempotency_conflict' });
     });
 
     it('names each field that is not a top-level field of the type (400)', async () => {

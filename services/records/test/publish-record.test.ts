@@ -140,7 +140,7 @@ describe('POST /v1/records', () => {
     // The same key for another body is refused, not replayed.
     const reused = await publish(token, { ...birth, subjectId: subjects.wang }, 'birth-2025-001');
     expect(reused.response.status).toBe(422);
-    expect(reused.error).toMatchObject({ code: 'idempotency_key_reused' });
+    expect(reused.error).toMatchObject({ code: 'idempotency_conflict' });
   });
 
   describe('who may publish', () => {

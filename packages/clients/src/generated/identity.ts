@@ -3860,7 +3860,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds.
+                 * @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds.
                  *
                  *     `already_enrolled`: A resident with this ID document is already enrolled.
                  */
@@ -3890,7 +3890,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4126,7 +4126,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                /** @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4135,7 +4135,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4859,7 +4859,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                /** @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4886,7 +4886,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;

@@ -812,7 +812,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                /** @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -839,7 +839,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1485,7 +1485,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds.
+                 * @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds.
                  *
                  *     `already_exists`: A resource with this identifier (code, name, username) already exists.
                  */
@@ -1515,7 +1515,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1827,7 +1827,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds.
+                 * @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds.
                  *
                  *     `already_exists`: A resource with this identifier (code, name, username) already exists.
                  */
@@ -1857,7 +1857,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2230,7 +2230,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                /** @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2257,7 +2257,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3288,7 +3288,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                /** @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3315,7 +3315,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;

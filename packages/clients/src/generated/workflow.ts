@@ -543,7 +543,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                /** @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -570,7 +570,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2510,7 +2510,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_conflict`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
+                /** @description `idempotency_in_progress`: An earlier request with this Idempotency-Key is still being processed; retry after `Retry-After` seconds. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2537,7 +2537,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `idempotency_key_reused`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
+                /** @description `idempotency_conflict`: This Idempotency-Key was already used with a different method, path or body; use a new key for a new request. */
                 422: {
                     headers: {
                         [name: string]: unknown;

@@ -128,8 +128,8 @@ export function routeErrorCodes(route: Pick<RouteOptions, 'url' | 'schema' | 'co
   }
   if (route.url.includes(':')) codes.add('not_found');
   if (headers.has('idempotency-key')) {
+    codes.add('idempotency_in_progress');
     codes.add('idempotency_conflict');
-    codes.add('idempotency_key_reused');
   }
   if (headers.has('if-match')) {
     codes.add('version_conflict');
