@@ -9,6 +9,7 @@ import {
   type TaskRow,
 } from '../../db/queries/cases.js';
 import { type TaskStatus, tasks as tasksTable } from '../../db/schema.js';
+import { problem } from '../../errors.js';
 import { requireSeesCase } from './access.js';
 import type { CaseContext, CheckVerification } from './context.js';
 import type { DefinitionLookup } from './definitions.js';
@@ -108,17 +109,16 @@ export async function listCases({
     if (actor.kind !== 'staff' || !actor.scopes.has('cases:read')) {
       throw errors.forbidden('Listing a resident’s cases is for counter staff (cases:read).');
     }
-    if (input.subjectId === undefined || input.verificationId === undefined) {
-      throw errors.validationFailed('Name the resident and your verification of them.', {
-        errors: [
-          ...(input.subjectId === undefined
-            ? [{ field: 'querystring.subjectId', message: 'is required for staff' }]
-            : []),
-          ...(input.verificationId === undefined
-            ? [{ field: 'querystring.verificationId', message: 'is required for staff' }]
-            : []),
-        ],
+    if (input.subjectId === undefined) {
+      throw errors.validationFailed('Name the resident whose cases you want.', {
+        errors: [{ field: 'querystring.subjectId', message: 'is required for staff' }],
       });
+    }
+    if (input.verificationId === undefined) {
+      throw problem(
+        'verification_required',
+        "Staff list a resident's cases only with a fresh verification of them (verificationId).",
+      );
     }
     await requireFreshVerification(ctx, checkVerification, {
       verificationId: input.verificationId,

@@ -18,6 +18,7 @@ import {
   listDepartmentTasks,
   loadCaseView,
 } from '../../domain/cases/read-cases.js';
+import { caseReceipt, receiptPng, receiptSvg } from '../../domain/cases/receipt.js';
 import { submitCase } from '../../domain/cases/submit-case.js';
 import { issueTaskGrant } from '../../domain/cases/task-grant.js';
 import { listCaseEvents, trackCase } from '../../domain/cases/timeline.js';
@@ -347,6 +348,43 @@ export function caseRoutes(app: ServiceInstance, deps: CaseDeps) {
       return caseReply(reply, result);
     },
   );
+
+  for (const format of ['svg', 'png'] as const) {
+    app.get(
+      `/v1/cases/:id/receipt.${format}`,
+      {
+        // Rendering costs CPU (a QR, and rasterizing for PNG): bounded per caller address.
+        config: {
+          auth: { kinds: ['resident', 'staff', 'client'] },
+          errors: [...RESIDENT_ERRORS],
+          rateLimit: { max: 30, timeWindow: 60_000 },
+        },
+        schema: {
+          tags: ['cases'],
+          summary: `The printable receipt (${format.toUpperCase()}) with a QR of the public tracking URL`,
+          description:
+            'A6 portrait: service, case number, accepted and due dates in the city’s time zone, and a QR of the tracking page with the tracking code spelled out. No name, ID number or form data. For the resident, the department that took the application, and departments working the case; anyone else gets 404. Rendered on request: print, do not poll.',
+          security,
+          headers: deps.proofHeaders,
+          params: CaseParams,
+        },
+      },
+      async (request, reply) => {
+        const data = await caseReceipt({
+          ctx: ctxOf(request),
+          definitions: deps.definitions,
+          input: { caseId: request.params.id },
+        });
+        reply.header('cache-control', 'private, no-store');
+        if (format === 'svg') {
+          return reply
+            .type('image/svg+xml; charset=utf-8')
+            .send(await receiptSvg(deps.calendar, data));
+        }
+        return reply.type('image/png').send(await receiptPng(deps.calendar, data));
+      },
+    );
+  }
 
   app.get(
     '/v1/departments/:code/tasks',
