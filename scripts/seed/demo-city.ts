@@ -449,13 +449,15 @@ export const accessPolicies: readonly DemoAccessPolicy[] = [
       ['fire_safety_inspection', 'documentNumber'],
       ['food_business_permit', 'permitNumber'],
     ] as const
-  ).map(([recordType, field]) => ({
-    recordType,
-    readerDepartment: SERVICE_CENTRE,
-    purpose: 'case',
-    fields: [field],
-    consentRequired: false,
-  })),
+  ).map(
+    ([recordType, field]): DemoAccessPolicy => ({
+      recordType,
+      readerDepartment: SERVICE_CENTRE,
+      purpose: 'case',
+      fields: [field],
+      consentRequired: false,
+    }),
+  ),
 ];
 
 type ResidentName = (typeof residents)[number]['fullName'];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { injectFetch } from '@tongban/clients/testing';
+import type { AddressInfo } from 'node:net';
 import { isApiError } from '@tongban/service-kit';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,22 +21,23 @@ import { freePort } from '../helpers/system.js';
 // Workflow's two calls to a real identity: its own client-credentials token (the client identity
 // bootstraps from WORKFLOW_CLIENT_SECRET) and the check of a verification with the clerk's token.
 const SECRET = randomBytes(32).toString('base64url');
-const IDENTITY = 'http://identity.test';
 let identity: TestApp;
+let IDENTITY: string;
 
 beforeAll(async () => {
   identity = await startTestApp({ WORKFLOW_CLIENT_SECRET: SECRET });
+  await identity.app.listen({ port: 0, host: '127.0.0.1' });
+  IDENTITY = `http://127.0.0.1:${(identity.app.server.address() as AddressInfo).port}`;
 });
 afterAll(() => identity.close());
 
-/** identity's app as the network, counting the requests that reach it. */
+/** The network to identity, counting the requests sent. */
 function countingFetch() {
-  const inject = injectFetch(identity.app);
   const counter = {
     requests: 0,
     fetch: (async (input: Request) => {
       counter.requests++;
-      return inject(input);
+      return fetch(input);
     }) as typeof fetch,
   };
   return counter;
@@ -130,12 +131,10 @@ describe('verificationChecker', () => {
   let clerk: { token: string; department: string };
   let other: { token: string; department: string };
   let verified: { verificationId: string; subjectId: string; verifiedAt: string };
-  const check = verificationChecker({
-    identityUrl: IDENTITY,
-    fetch: ((input: Request) => injectFetch(identity.app)(input)) as typeof fetch,
-  });
+  let check: ReturnType<typeof verificationChecker>;
 
   beforeAll(async () => {
+    check = verificationChecker({ identityUrl: IDENTITY });
     const admin = await adminToken(identity.app);
     clerk = await clerkIn(identity.app, admin);
     other = await clerkIn(identity.app, admin);
