@@ -88,16 +88,17 @@ if (taken.length > 0) {
 const demo = env.NODE_ENV !== 'production';
 const secretsDir = join(dataDir, 'secrets');
 
-/** A demo secret made on first start and kept (0600) beside the demo data. */
-async function demoSecret(name: string): Promise<string> {
+/** A demo secret of `bytes` random bytes, made on first start and kept (0600) beside the demo data. */
+async function demoSecret(name: string, bytes = 18): Promise<string> {
   const file = join(secretsDir, name);
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {
     await mkdir(secretsDir, { recursive: true, mode: 0o700 });
-    await writeFile(file, randomBytes(18).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch(
-      () => {},
-    );
+    await writeFile(file, randomBytes(bytes).toString('base64url'), {
+      mode: 0o600,
+      flag: 'wx',
+    }).catch(() => {});
     return (await readFile(file, 'utf8')).trim();
   }
 }
@@ -106,6 +107,9 @@ async function demoSecret(name: string): Promise<string> {
 const adminPassword =
   env.BOOTSTRAP_ADMIN_PASSWORD ?? (demo ? await demoSecret('admin-password') : undefined);
 const staffPassword = demo ? await demoSecret('demo-staff-password') : undefined;
+// Workflow's client at identity (32 bytes: identity wants 32+ characters); production sets its own.
+const workflowClientSecret =
+  env.WORKFLOW_CLIENT_SECRET ?? (demo ? await demoSecret('workflow-client-secret', 32) : undefined);
 
 const children = new Map<string, ChildProcess>();
 let stopping = false;
@@ -125,8 +129,17 @@ function startService(spec: ServiceSpec): ChildProcess {
       ...(spec.name === 'identity' && adminPassword
         ? { BOOTSTRAP_ADMIN_PASSWORD: adminPassword }
         : {}),
+      ...((spec.name === 'identity' || spec.name === 'workflow') && workflowClientSecret
+        ? { WORKFLOW_CLIENT_SECRET: workflowClientSecret }
+        : {}),
       ...(spec.name === 'identity' && !env.IDENTITY_PUBLIC_URLS
         ? { IDENTITY_PUBLIC_URLS: `${byName.identity},${byName.portal}/api/identity` }
+        : {}),
+      ...(spec.name === 'workflow' && !env.WORKFLOW_PUBLIC_URLS
+        ? { WORKFLOW_PUBLIC_URLS: `${byName.workflow},${byName.portal}/api/workflow` }
+        : {}),
+      ...(spec.name === 'workflow' && !env.WORKFLOW_TRACKING_BASE_URL
+        ? { WORKFLOW_TRACKING_BASE_URL: `${byName.portal}/api/workflow/v1/track/` }
         : {}),
       ...(spec.name === 'records' && !env.RECORDS_PUBLIC_URLS
         ? { RECORDS_PUBLIC_URLS: `${byName.records},${byName.portal}/api/records` }

@@ -327,7 +327,14 @@ export const recordTypes: readonly DemoRecordType[] = [
   },
 ];
 
-type DepartmentCode = (typeof departments)[number]['code'];
+/**
+ * The government service centre (政务服务中心), the one-stop counter where cases are opened.
+ * Identity makes it at start together with workflow's client (WORKFLOW_CLIENT_SECRET), so the
+ * seed does not: its access policies below are what that client may read.
+ */
+export const SERVICE_CENTRE = 'service_centre';
+
+type DepartmentCode = (typeof departments)[number]['code'] | typeof SERVICE_CENTRE;
 
 /**
  * Who may read what of another department's records, and why (ADR 0013), each made by an
@@ -419,6 +426,38 @@ export const accessPolicies: readonly DemoAccessPolicy[] = [
     fields: ['documentNumber', 'premisesName', 'address', 'inspectedOn', 'result'],
     consentRequired: false,
   },
+  // Marriage registration as a case: the registry office sees where each party is registered.
+  // The resident applied for the case, so no separate consent is asked (unlike the standing
+  // marriage_registration purpose above, used outside a case).
+  {
+    recordType: 'household_registration',
+    readerDepartment: 'civil_affairs',
+    purpose: 'case',
+    fields: ['householdType', 'address', 'registeredOn'],
+    consentRequired: false,
+  },
+  // Workflow, as the service centre, pulls every record a catalogue service lists when a case
+  // is opened, to reference it (id, version, digest) rather than copy it: it needs to know the
+  // record exists, not what it says, so each policy releases one identifying number and nothing
+  // else. The departments working the case read the content under their own policies.
+  ...(
+    [
+      ['birth_record', 'certificateNumber'],
+      ['household_registration', 'householdNumber'],
+      ['marriage_record', 'certificateNumber'],
+      ['business_licence', 'unifiedSocialCreditCode'],
+      ['fire_safety_inspection', 'documentNumber'],
+      ['food_business_permit', 'permitNumber'],
+    ] as const
+  ).map(
+    ([recordType, field]): DemoAccessPolicy => ({
+      recordType,
+      readerDepartment: SERVICE_CENTRE,
+      purpose: 'case',
+      fields: [field],
+      consentRequired: false,
+    }),
+  ),
 ];
 
 type ResidentName = (typeof residents)[number]['fullName'];

@@ -13,6 +13,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  */
 const NOT_HTTP_ERRORS: Readonly<Record<string, string>> = {
   administration: "the administrators' department code, not an error",
+  service_centre: "the service centre's department code, not an error",
   status_unknown: 'an offline verifier verdict: no usable status list covers the credential',
   status_list_expired: 'an offline verifier verdict on a cached status list',
   status_list_not_yet_valid: 'an offline verifier verdict on a cached status list',

@@ -83,9 +83,10 @@ describe('the start command', () => {
 
   it('seeds the demo city through the API, and staff can sign in through the gateway', async () => {
     const out = system.output();
-    expect(out).toMatch(
-      /Demo city seeded \(new this start: 6 departments, 18 staff, 2 clients, 4 residents, 7 record types, 7 access policies, 16 records\)/,
+    expect(out).toContain(
+      `Demo city seeded (new this start: 6 departments, 18 staff, 2 clients, 4 residents, 7 record types, ${city.accessPolicies.length} access policies, 16 records)`,
     );
+    expect(city.accessPolicies).toHaveLength(14);
     // The typed clients over real HTTP, through the gateway a browser uses.
     const identity = createIdentityClient({ baseUrl: `${system.urls.portal}/api/identity` });
     const departments = await identity.GET('/v1/departments');
@@ -287,6 +288,26 @@ describe('the start command', () => {
     });
     expect(refusedList.response.status).toBe(403);
     expect(refusedList.error).toMatchObject({ code: 'purpose_not_allowed' });
+  });
+
+  it('gives workflow its client at identity: the demo secret gets a records:read token for the service centre', async () => {
+    const secret = await demoSecret(system, 'workflow-client-secret');
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    const identity = createIdentityClient({ baseUrl: system.urls.identity });
+    const res = await identity.POST('/v1/auth/token', {
+      body: {
+        grant_type: 'client_credentials',
+        client_id: 'tb-workflow',
+        client_secret: secret,
+      },
+    });
+    expect(res.response.status).toBe(200);
+    expect(res.data?.scope).toBe('records:read');
+    const departments = await identity.GET('/v1/departments', { params: { query: { limit: 50 } } });
+    expect(departments.data?.items.find((d) => d.code === 'service_centre')?.name).toEqual({
+      zh: '政务服务中心',
+      en: 'Government Service Centre',
+    });
   });
 
   it('lets records accept a token identity issued (checked against the JWKS over HTTP)', async () => {

@@ -18,6 +18,7 @@ import {
   subscriptions,
 } from './db/schema.js';
 import { bootstrapAdmin } from './domain/admin/manage.js';
+import { ensureWorkflowClient } from './domain/admin/workflow-client.js';
 import type { IdentityContext } from './domain/context.js';
 import { recordChange } from './domain/events/record-change.js';
 import { PresentationImageCache } from './domain/presentations/presentation-qr.js';
@@ -82,6 +83,7 @@ export async function buildApp(deps: IdentityDeps): Promise<ServiceInstance> {
   };
   await keys.ensureActiveKey();
   if (config.bootstrapAdminPassword) await bootstrapAdmin(ctx, config.bootstrapAdminPassword);
+  if (config.workflowClientSecret) await ensureWorkflowClient(ctx, config.workflowClientSecret);
 
   const app = await createService({
     name: 'identity',

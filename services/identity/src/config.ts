@@ -30,6 +30,11 @@ const Env = Type.Object({
   SIGNING_KEY_MAX_AGE_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
   /** Creates the first system administrator when no staff exists yet (demo and first install). */
   BOOTSTRAP_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
+  /**
+   * The secret of workflow's client (`tb-workflow`, service centre, records:read). When set,
+   * identity makes sure at start that the client exists with this secret; unset, no such client.
+   */
+  WORKFLOW_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
   /** WebAuthn relying party id: the portal's host name or a parent domain of it. */
   WEBAUTHN_RP_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
   /** Origins (scheme://host[:port]) where staff use passkeys, comma separated: the portal's. */
@@ -51,6 +56,7 @@ export interface IdentityConfig extends BaseConfig {
   readonly publicUrls: readonly string[];
   readonly signingKeyMaxAgeMs: number;
   readonly bootstrapAdminPassword: string | undefined;
+  readonly workflowClientSecret: string | undefined;
   readonly webhooks: WebhookConfig;
   readonly webauthn: WebAuthnConfig;
 }
@@ -76,6 +82,7 @@ export function loadConfig(
     publicUrls,
     signingKeyMaxAgeMs: parsed.SIGNING_KEY_MAX_AGE_DAYS * 86_400_000,
     bootstrapAdminPassword: parsed.BOOTSTRAP_ADMIN_PASSWORD,
+    workflowClientSecret: parsed.WORKFLOW_CLIENT_SECRET,
     webhooks: webhookConfig(base.env, parsed),
     webauthn: webauthnConfig(base.env, parsed),
   };

@@ -46,6 +46,25 @@ describe('identity service', () => {
     );
   });
 
+  it('documents GET /v1/verifications/{id} as a department read behind a token', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const get = doc.paths['/v1/verifications/{id}'].get;
+    expect(get.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(get.responses).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '404',
+      '429',
+      '500',
+    ]);
+    expect(Object.keys(get.responses['200'].content['application/json'].schema.properties)).toEqual(
+      ['id', 'method', 'subjectId', 'verifierDepartment', 'verifiedAt'],
+    );
+    expect(t.app.publicRoutes).not.toContain('GET /v1/verifications/:id');
+  });
+
   it('refuses to start with a route that declares neither an auth rule nor public', async () => {
     const config = loadConfig(
       {

@@ -27,6 +27,17 @@ describe('identity loadConfig', () => {
     expect(() => loadConfig({ IDENTITY_MASTER_KEY: 'short' }, '/srv')).toThrow(ConfigError);
   });
 
+  it('takes a workflow client secret of 32 characters or more, and none by default', () => {
+    expect(loadConfig({}, '/srv').workflowClientSecret).toBeUndefined();
+    const secret = 'w'.repeat(32);
+    expect(loadConfig({ WORKFLOW_CLIENT_SECRET: secret }, '/srv').workflowClientSecret).toBe(
+      secret,
+    );
+    expect(() => loadConfig({ WORKFLOW_CLIENT_SECRET: 'w'.repeat(31) }, '/srv')).toThrow(
+      /WORKFLOW_CLIENT_SECRET/,
+    );
+  });
+
   it('lists every problem at once', () => {
     try {
       loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' }, '/srv');

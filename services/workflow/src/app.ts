@@ -20,11 +20,14 @@ import {
   subscriptions,
 } from './db/schema.js';
 import { caseRecordsJob } from './domain/cases/case-records-job.js';
+import { clientCredentialsToken } from './domain/cases/client-credentials.js';
 import type { CheckVerification, PullRecords } from './domain/cases/context.js';
 import { definitionCache } from './domain/cases/definitions.js';
 import { formValidators } from './domain/cases/form.js';
+import { recordPuller } from './domain/cases/pull-case-records.js';
 import { recordChange } from './domain/events/record-change.js';
 import { publishCatalogue } from './domain/services/load-catalogue.js';
+import { verificationChecker } from './domain/verifications/check-verification.js';
 import { workflowErrors } from './errors.js';
 import { caseRoutes } from './routes/cases/index.js';
 import { serviceRoutes } from './routes/services/index.js';
@@ -62,6 +65,9 @@ export interface WorkflowApp {
   /** Workflow's own signing keys (case grants). */
   readonly keys: SigningKeyStore;
 }
+
+/** The department workflow's own client belongs to at identity: the one-stop service centre. */
+export const WORKFLOW_DEPARTMENT = 'service_centre';
 
 // A retired key stays in the JWKS until everything it signed has expired. A case grant lives at
 // most MAX_CASE_GRANT_LIFETIME_SECONDS (15 min) plus the 30 s skew records allows; the overlap is
@@ -128,6 +134,7 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     weekendsOnlyFallback: { onFallback: fallbackWarning(app) },
   });
   const definitions = definitionCache();
+  const pullRecords = deps.pullRecords ?? configuredPuller(config, keys, clock);
   const caseSettings = {
     numberPrefix: config.cases.numberPrefix,
     trackingBaseUrl: config.cases.trackingBaseUrl,
@@ -140,8 +147,9 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     keys,
     definitions,
     forms: formValidators(),
-    pullRecords: deps.pullRecords,
-    checkVerification: deps.checkVerification,
+    pullRecords,
+    checkVerification:
+      deps.checkVerification ?? verificationChecker({ identityUrl: config.identityUrl }),
     proofHeaders: proofHeaderDocs({
       service: 'workflow',
       publicUrlsVariable: 'WORKFLOW_PUBLIC_URLS',
@@ -149,7 +157,7 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
       checksDevice: false,
     }).bound,
   });
-  if (deps.pullRecords !== undefined) {
+  if (pullRecords !== undefined) {
     app.jobs.register(
       caseRecordsJob(
         {
@@ -158,7 +166,7 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
           calendar,
           settings: caseSettings,
           definitions,
-          pull: deps.pullRecords,
+          pull: pullRecords,
           log: app.log,
         },
         deps.caseRecordsJob?.intervalMs ?? 30_000,
@@ -177,6 +185,28 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
   });
   return { app, keys };
+}
+
+/** The record pull from configuration: workflow's client at identity, records' URL, its keys. */
+function configuredPuller(
+  config: WorkflowConfig,
+  keys: SigningKeyStore,
+  clock: () => Date,
+): PullRecords | undefined {
+  const { records } = config;
+  if (records.clientSecret === undefined) return undefined;
+  return recordPuller({
+    recordsUrl: records.url,
+    token: clientCredentialsToken({
+      identityUrl: config.identityUrl,
+      clientId: records.clientId,
+      clientSecret: records.clientSecret,
+      clock,
+    }),
+    keys,
+    clock,
+    department: WORKFLOW_DEPARTMENT,
+  });
 }
 
 function fallbackWarning(app: ServiceInstance) {

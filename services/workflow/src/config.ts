@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePublicUrls } from '@tongban/dpop';
 import { masterKeyFromEnv } from '@tongban/keys';
-import { type BaseConfig, baseConfig, parseEnv, serviceEnv } from '@tongban/service-kit';
+import {
+  type BaseConfig,
+  baseConfig,
+  ConfigError,
+  parseEnv,
+  serviceEnv,
+} from '@tongban/service-kit';
 import { type WebhookConfig, webhookConfig, webhookEnv } from '@tongban/webhooks';
 import { Type } from 'typebox';
 
@@ -37,11 +43,23 @@ const Env = Type.Object({
    * by default. Days in years it lacks are judged by weekday alone, and each such day is logged.
    */
   WORKFLOW_CALENDAR_DIR: Type.Optional(Type.String({ minLength: 1 })),
-  /** The public tracking page the receipt's QR opens: this URL followed by the tracking code. */
+  /**
+   * What the receipt's QR opens: this URL followed by the tracking code. By default the public
+   * tracking route through the portal's gateway.
+   */
   WORKFLOW_TRACKING_BASE_URL: Type.String({
     pattern: '^https?://',
-    default: 'http://127.0.0.1:3000/track/',
+    default: 'http://127.0.0.1:3000/api/workflow/v1/track/',
   }),
+  /** Where the record API is: cases pull the records they need from it. */
+  RECORDS_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3003' }),
+  /**
+   * Workflow's own client at identity (department service_centre, records:read): the pull of a
+   * case's records is made with its token and a case grant. Without the secret, cases are still
+   * taken but wait for their records; required in production.
+   */
+  WORKFLOW_CLIENT_ID: Type.String({ minLength: 1, maxLength: 64, default: 'tb-workflow' }),
+  WORKFLOW_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
   ...webhookEnv(),
 });
 
@@ -56,6 +74,12 @@ export interface WorkflowConfig extends BaseConfig {
   /** Where the service definitions published at start live. */
   readonly catalogueDir: string;
   readonly publicUrls: readonly string[];
+  /** The record API and workflow's client at identity; undefined secret: no record pulls. */
+  readonly records: {
+    readonly url: string;
+    readonly clientId: string;
+    readonly clientSecret: string | undefined;
+  };
   readonly cases: {
     readonly numberPrefix: string;
     readonly timeZone: string;
@@ -89,6 +113,15 @@ export function loadConfig(
         ? SHIPPED_CATALOGUE
         : resolve(cwd, parsed.WORKFLOW_CATALOGUE_DIR),
     publicUrls: parsePublicUrls('WORKFLOW_PUBLIC_URLS', parsed.WORKFLOW_PUBLIC_URLS),
+    records: {
+      url: parsed.RECORDS_URL,
+      clientId: parsed.WORKFLOW_CLIENT_ID,
+      clientSecret: requiredInProduction(
+        base.env,
+        'WORKFLOW_CLIENT_SECRET',
+        parsed.WORKFLOW_CLIENT_SECRET,
+      ),
+    },
     cases: {
       numberPrefix: parsed.WORKFLOW_CASE_NUMBER_PREFIX,
       timeZone: parsed.WORKFLOW_TIME_ZONE,
@@ -99,4 +132,16 @@ export function loadConfig(
       trackingBaseUrl: parsed.WORKFLOW_TRACKING_BASE_URL,
     },
   };
+}
+
+/** A secret production must be given (there are no default secrets); elsewhere it may be absent. */
+function requiredInProduction(
+  env: BaseConfig['env'],
+  name: string,
+  value: string | undefined,
+): string | undefined {
+  if (env === 'production' && value === undefined) {
+    throw new ConfigError([`${name}: required in production`]);
+  }
+  return value;
 }

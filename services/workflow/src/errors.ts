@@ -11,12 +11,13 @@ export const workflowErrors = defineErrors('workflow', {
     status: 503,
     title: 'Identity unavailable',
     description:
-      'Identity, which confirms verifications of residents, could not be reached; try again shortly.',
+      'The identity service could not be reached or did not answer as expected, so the verification could not be checked. Nothing was changed; retry later.',
   },
   records_unavailable: {
     status: 503,
     title: 'Records unavailable',
-    description: 'The record API could not be reached; try again shortly.',
+    description:
+      'The records service could not be reached or did not answer as expected, so the records a case needs could not be pulled. Nothing was changed; retry later.',
   },
   case_closed: {
     status: 409,

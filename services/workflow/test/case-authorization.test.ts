@@ -158,7 +158,9 @@ describe('case authorization', () => {
 
     it('refuses a resident token without its DPoP proof', async () => {
       const headers = await as(owner, 'GET', `/v1/cases/${restaurant.id}`);
-      const res = await get(`/v1/cases/${restaurant.id}`, { authorization: headers.authorization });
+      const res = await get(`/v1/cases/${restaurant.id}`, {
+        authorization: headers.authorization as string,
+      });
       expect(res.statusCode).toBe(401);
     });
   });
@@ -218,8 +220,11 @@ describe('case authorization', () => {
       expect(png.statusCode).toBe(200);
       expect(png.headers['content-type']).toBe('image/png');
       const image = PNG.sync.read(png.rawPayload);
-      const code = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
-      expect(code?.data).toBe(`http://127.0.0.1:3000/track/${restaurant.trackingCode}`);
+      // jsqr is CommonJS whose types describe an ES default export.
+      const code = jsQR.default(new Uint8ClampedArray(image.data), image.width, image.height);
+      expect(code?.data).toBe(
+        `http://127.0.0.1:3000/api/workflow/v1/track/${restaurant.trackingCode}`,
+      );
     });
   });
 });

@@ -361,7 +361,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `identity_unavailable`: Identity, which confirms verifications of residents, could not be reached; try again shortly. */
+                /** @description `identity_unavailable`: The identity service could not be reached or did not answer as expected, so the verification could not be checked. Nothing was changed; retry later. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -597,7 +597,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `identity_unavailable`: Identity, which confirms verifications of residents, could not be reached; try again shortly. */
+                /** @description `identity_unavailable`: The identity service could not be reached or did not answer as expected, so the verification could not be checked. Nothing was changed; retry later. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -802,7 +802,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description `identity_unavailable`: Identity, which confirms verifications of residents, could not be reached; try again shortly. */
+                /** @description `identity_unavailable`: The identity service could not be reached or did not answer as expected, so the verification could not be checked. Nothing was changed; retry later. */
                 503: {
                     headers: {
                         [name: string]: unknown;

@@ -15,7 +15,7 @@ export interface ReceiptData {
   readonly dueAt: Date | null;
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeXml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** `2026-03-02 09:00` in the city's time zone. */
 function localTime(calendar: WorkingDayCalendar, at: Date): string {
@@ -54,7 +54,7 @@ export async function receiptSvg(calendar: WorkingDayCalendar, data: ReceiptData
     .replace(/^<\?xml[^>]*>\s*/, '')
     .replace('<svg ', '<svg x="110" y="300" width="200" height="200" ');
   const line = (y: number, text: string, size: number, weight = 'normal') =>
-    `<text x="210" y="${y}" font-size="${size}" font-weight="${weight}" text-anchor="middle">${escape(text)}</text>`;
+    `<text x="210" y="${y}" font-size="${size}" font-weight="${weight}" text-anchor="middle">${escapeXml(text)}</text>`;
   const due = data.dueAt === null ? '—' : `${lastDay(calendar, data.dueAt)} 24:00`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
