@@ -19,6 +19,7 @@ import {
   signingKeys as signingKeysTable,
   subscriptions,
 } from './db/schema.js';
+import { caseEventAudience } from './domain/cases/case-audience.js';
 import { caseRecordsJob } from './domain/cases/case-records-job.js';
 import { clientCredentialsToken } from './domain/cases/client-credentials.js';
 import type { CheckVerification, PullRecords } from './domain/cases/context.js';
@@ -182,6 +183,8 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
     recordChange,
     sealKey: deps.webhookSealKey ?? deriveKey(deps.masterKey, 'workflow', WEBHOOK_SEAL_PURPOSE),
     urlPolicy: config.webhooks,
+    // Case events reach only departments whose task on the case was reached (decided at dispatch).
+    mayReceive: caseEventAudience,
     ...(deps.webhookWorker === undefined ? {} : { worker: deps.webhookWorker }),
   });
   return { app, keys };
