@@ -55,7 +55,11 @@ describe('case events as webhooks', () => {
         .sort(),
     ).toEqual(['case.submitted', 'task.opened']);
     expect(
-      (forCase(fire).find((r) => r.type === 'task.opened')?.payload as { step: string }).step,
+      (
+        forCase(fire).find((r) => r.type === 'task.opened')?.payload as
+          | { step?: string }
+          | undefined
+      )?.step,
     ).toBe('fire_inspection');
     const market = forCase(await delivered('market_regulation'));
     expect(market.filter((r) => r.type === 'task.opened')).toHaveLength(2);
