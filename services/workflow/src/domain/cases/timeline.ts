@@ -18,11 +18,20 @@ function describe(event: EventRow, definition: CaseDefinition): Names {
   switch (event.type) {
     case 'case.submitted':
       return { zh: '申请已提交', en: 'Application submitted' };
-    case 'case.records_attached':
+    case 'case.records_attached': {
+      const missing = Array.isArray(data.missing) ? (data.missing as { type?: unknown }[]) : [];
+      if (missing.length === 0) {
+        return {
+          zh: '已调取相关部门证照材料',
+          en: 'Records gathered from the departments that hold them',
+        };
+      }
+      const types = [...new Set(missing.map((m) => String(m.type)))].join(', ');
       return {
-        zh: '已调取相关部门证照材料',
-        en: 'Records gathered from the departments that hold them',
+        zh: `已调取证照材料；尚缺：${types}`,
+        en: `Records gathered; not yet issued: ${types}`,
       };
+    }
     case 'task.opened':
       return { zh: `${stepName.zh}：开始办理`, en: `${stepName.en}: started` };
     case 'task.decided':
