@@ -72,6 +72,11 @@ export interface CaseWorld {
     body: { decision: string; reason: string },
     etag: string,
   ): Promise<Awaited<ReturnType<TestApp['app']['inject']>>>;
+  /**
+   * Listens on 127.0.0.1 (a free port) and gives the base URL, for tests that race requests
+   * over real sockets, each on its own connection, as clients do in production.
+   */
+  serve(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -174,6 +179,7 @@ export async function startCaseWorld(
         payload: body,
       });
     },
+    serve: () => app.app.listen({ host: '127.0.0.1', port: 0 }),
     close: () => app.close(),
   };
 }

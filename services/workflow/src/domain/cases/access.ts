@@ -11,7 +11,9 @@ import type { CaseRow, TaskRow } from '../../db/queries/cases.js';
 export function seesCase(actor: Actor, row: CaseRow, tasks: readonly TaskRow[]): boolean {
   if (actor.kind === 'resident') return actor.subject === row.subjectId;
   if (!actor.scopes.has('cases:read') && !actor.scopes.has('cases:decide')) return false;
-  return tasks.some((t) => t.department === actor.department && t.status !== 'waiting');
+  // Reached: the task has opened at some point. A task cancelled while still waiting (its case
+  // closed before its turn) never was, so it shows its department nothing.
+  return tasks.some((t) => t.department === actor.department && t.openedAt !== null);
 }
 
 /** 404 for a case the caller may not see: its existence is not theirs to learn. */

@@ -29,9 +29,16 @@ export const openPause = (pauses: readonly StoredPause[], at: Date): StoredPause
   { from: at.toISOString(), to: null },
 ];
 
-/** Closes the open pause at `at` (the resident answered); other pauses stay as they were. */
+/**
+ * Closes the open pause at `at` (the resident answered); other pauses stay as they were. A wait
+ * that ends no later than it began (answered in the same instant, or on a replica whose clock is
+ * behind) stopped no clock: it is dropped, not stored as an interval that ends before it begins.
+ */
 export const closePause = (pauses: readonly StoredPause[], at: Date): StoredPause[] =>
-  pauses.map((p) => (p.to === null ? { from: p.from, to: at.toISOString() } : p));
+  pauses.flatMap((p) => {
+    if (p.to !== null) return [p];
+    return Date.parse(p.from) < at.getTime() ? [{ from: p.from, to: at.toISOString() }] : [];
+  });
 
 export const isPaused = (pauses: readonly StoredPause[]) => pauses.some((p) => p.to === null);
 
