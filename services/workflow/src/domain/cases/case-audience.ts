@@ -1,5 +1,5 @@
 import type { MayReceive } from '@tongban/webhooks';
-import { and, inArray, ne } from 'drizzle-orm';
+import { and, inArray, isNotNull } from 'drizzle-orm';
 import { tasks } from '../../db/schema.js';
 
 const CASE_EVENT = /^(case|task)\./;
@@ -26,7 +26,8 @@ export const caseEventAudience: MayReceive = async ({ db, events }) => {
     const rows = await db
       .select({ caseId: tasks.caseId, department: tasks.department })
       .from(tasks)
-      .where(and(inArray(tasks.caseId, [...ids]), ne(tasks.status, 'waiting')));
+      // Reached: opened at some point (a task cancelled before its turn never was).
+      .where(and(inArray(tasks.caseId, [...ids]), isNotNull(tasks.openedAt)));
     for (const row of rows) {
       const set = involved.get(row.caseId) ?? new Set<string>();
       set.add(row.department);

@@ -3,6 +3,7 @@ import { errors } from '@tongban/service-kit';
 import type { WorkingDayCalendar } from '@tongban/working-days';
 import QRCode from 'qrcode';
 import { caseTasks, findCase } from '../../db/queries/cases.js';
+import { seesCase } from './access.js';
 import type { CaseContext } from './context.js';
 import type { DefinitionLookup } from './definitions.js';
 
@@ -108,9 +109,7 @@ export async function caseReceipt({
       ? actor.subject === row.subjectId
       : (actor.scopes.has('cases:read') || actor.scopes.has('cases:decide')) &&
         (actor.department === row.submittedByDepartment ||
-          (await caseTasks(ctx.db, row.id)).some(
-            (t) => t.department === actor.department && t.status !== 'waiting',
-          ));
+          seesCase(actor, row, await caseTasks(ctx.db, row.id)));
   if (!allowed) throw errors.notFound('No such case.');
   const definition = await definitions(ctx.db, row.serviceCode, row.serviceVersion);
   if (definition === undefined) throw new Error(`missing definition of case ${row.id}`);
