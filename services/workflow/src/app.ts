@@ -25,6 +25,7 @@ import { definitionCache } from './domain/cases/definitions.js';
 import { formValidators } from './domain/cases/form.js';
 import { recordChange } from './domain/events/record-change.js';
 import { publishCatalogue } from './domain/services/load-catalogue.js';
+import { slaOverdueJob } from './domain/sla/overdue-sweep.js';
 import { workflowErrors } from './errors.js';
 import { caseRoutes } from './routes/cases/index.js';
 import { serviceRoutes } from './routes/services/index.js';
@@ -55,6 +56,8 @@ export interface WorkflowDeps {
   readonly checkVerification?: CheckVerification;
   /** Overrides the records-pull retry job's interval (config: 30 s); tests drive it by hand. */
   readonly caseRecordsJob?: { readonly intervalMs: number };
+  /** Overrides the overdue sweep's interval (config: 60 s); tests drive it by hand. */
+  readonly slaOverdueJob?: { readonly intervalMs: number };
 }
 
 export interface WorkflowApp {
@@ -165,6 +168,12 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
       ),
     );
   }
+  app.jobs.register(
+    slaOverdueJob(
+      { db: database.db, clock },
+      deps.slaOverdueJob?.intervalMs ?? config.sla.sweepIntervalMs,
+    ),
+  );
   serveSigningKeys(app, { service: 'workflow', keys });
   registerWebhooks(app, {
     db: database.db,

@@ -42,6 +42,11 @@ const Env = Type.Object({
     pattern: '^https?://',
     default: 'http://127.0.0.1:3000/track/',
   }),
+  /**
+   * Seconds between two runs of the overdue sweep (tasks past their deadline are reported once,
+   * `task.overdue` and `task.escalated`). Every replica runs it; they never report a task twice.
+   */
+  WORKFLOW_SLA_SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
   ...webhookEnv(),
 });
 
@@ -62,6 +67,10 @@ export interface WorkflowConfig extends BaseConfig {
     /** Undefined: the calendars shipped with @tongban/working-days. */
     readonly calendarDir: string | undefined;
     readonly trackingBaseUrl: string;
+  };
+  readonly sla: {
+    /** Between two runs of the overdue sweep. */
+    readonly sweepIntervalMs: number;
   };
 }
 
@@ -98,5 +107,6 @@ export function loadConfig(
           : resolve(cwd, parsed.WORKFLOW_CALENDAR_DIR),
       trackingBaseUrl: parsed.WORKFLOW_TRACKING_BASE_URL,
     },
+    sla: { sweepIntervalMs: parsed.WORKFLOW_SLA_SWEEP_INTERVAL_SECONDS * 1000 },
   };
 }

@@ -279,6 +279,8 @@ export interface paths {
                                     department: string;
                                     /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                     dueAt: string | null;
+                                    /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                    escalated: boolean;
                                     /** Format: uuid */
                                     id: string;
                                     kind: string;
@@ -287,6 +289,7 @@ export interface paths {
                                         zh: string;
                                     };
                                     openedAt: string | null;
+                                    /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                     overdue: boolean;
                                     /** @description The clock is stopped: the case waits on the resident */
                                     paused: boolean;
@@ -477,6 +480,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -485,6 +490,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -713,6 +719,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -721,6 +729,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -1065,6 +1074,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -1073,6 +1084,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -1423,6 +1435,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -1431,6 +1445,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -1673,6 +1688,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -1681,6 +1698,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -1824,7 +1842,7 @@ export interface paths {
         };
         /**
          * A department's queue, soonest deadline first
-         * @description Staff and systems of that department (`cases:read` or `cases:decide`); another department’s queue is 403. `view`: `open` (default), `due_soon` (open, due within two days, overdue included), `overdue`, `awaiting_information`, `decided`. Keyset-paginated on (deadline, id): a deep page costs what the first does.
+         * @description Staff and systems of that department (`cases:read` or `cases:decide`); another department’s queue is 403. `view`: `open` (default), `due_soon` (open, due within two days, overdue included), `overdue` (open, its clock ran out: a task whose clock stopped before its deadline is not late), `awaiting_information`, `decided`. Keyset-paginated on (deadline, id): a deep page costs what the first does.
          */
         get: {
             parameters: {
@@ -1867,6 +1885,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -1875,6 +1895,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;

@@ -5,6 +5,7 @@ import { type TestIssuer, testIssuer } from '@tongban/test-tokens';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { expect } from 'vitest';
 import type { WorkflowDeps } from '../../src/app.js';
+import { SLA_OVERDUE_JOB } from '../../src/domain/sla/overdue-sweep.js';
 import { PUBLIC_URL, startTestApp, type TestApp } from './app.js';
 
 /** The catalogue shipped with workflow: the demo city's three services. */
@@ -26,6 +27,9 @@ export function manualClock(start = Date.parse('2026-03-02T01:00:00Z')) {
     },
   };
 }
+
+/** An interval no test outlives: the job runs only when the test runs it. */
+export const MANUAL_JOB = { intervalMs: 3_600_000 } as const;
 
 export interface Resident {
   readonly subject: string;
@@ -72,6 +76,8 @@ export interface CaseWorld {
     body: { decision: string; reason: string },
     etag: string,
   ): Promise<Awaited<ReturnType<TestApp['app']['inject']>>>;
+  /** Runs the overdue sweep now, at the clock's time; the number of tasks it reported. */
+  sweep(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -98,6 +104,7 @@ export interface CaseBody {
     openedAt: string | null;
     paused: boolean;
     overdue: boolean;
+    escalated: boolean;
   }[];
 }
 
@@ -111,7 +118,9 @@ export const RESTAURANT_FORM = {
 
 /** Workflow with the shipped catalogue, a test issuer standing in for identity, one clock. */
 export async function startCaseWorld(
-  deps: Partial<Pick<WorkflowDeps, 'pullRecords' | 'checkVerification' | 'caseRecordsJob'>> = {},
+  deps: Partial<
+    Pick<WorkflowDeps, 'pullRecords' | 'checkVerification' | 'caseRecordsJob' | 'slaOverdueJob'>
+  > = {},
   env: Record<string, string> = {},
 ): Promise<CaseWorld> {
   const clock = manualClock();
@@ -120,6 +129,8 @@ export async function startCaseWorld(
     clock: clock.now,
     keyResolver: issuer.keyResolver,
     catalogueDir: CATALOGUE,
+    // The test runs the overdue sweep itself (world.sweep), after moving the clock.
+    slaOverdueJob: MANUAL_JOB,
     ...deps,
   });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -173,6 +184,11 @@ export async function startCaseWorld(
         headers: { ...(await officer(department)), 'if-match': etag },
         payload: body,
       });
+    },
+    async sweep() {
+      const run = await app.app.jobs.runNow(SLA_OVERDUE_JOB);
+      if (run.outcome === 'failure') throw run.error;
+      return run.value as number;
     },
     close: () => app.close(),
   };
