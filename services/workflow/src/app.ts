@@ -29,6 +29,7 @@ import { slaOverdueJob } from './domain/sla/overdue-sweep.js';
 import { workflowErrors } from './errors.js';
 import { caseRoutes } from './routes/cases/index.js';
 import { serviceRoutes } from './routes/services/index.js';
+import { statsRoutes } from './routes/stats/index.js';
 
 export interface WorkflowDeps {
   readonly config: WorkflowConfig;
@@ -152,6 +153,7 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
       checksDevice: false,
     }).bound,
   });
+  statsRoutes(app, { db: database.db, clock, calendar });
   if (deps.pullRecords !== undefined) {
     app.jobs.register(
       caseRecordsJob(

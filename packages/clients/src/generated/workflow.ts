@@ -2373,6 +2373,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a department keeps its time limits
+         * @description For the department’s own staff and systems (`cases:read` or `cases:decide`) and its administrator; another department is 403. `from` and `to` (city days, inclusive, optional) bound the decisions counted: how many tasks were approved or rejected, how many before their deadline (24:00 city time of the last working day is already late), and the median handling time in hours (opening to decision, less the time the clock was stopped waiting on the resident; wall-clock hours, nights and weekends included). The open work is as of now: open tasks, those whose clock ran out, and those waiting on a resident.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Yours when absent */
+                    department?: string;
+                    /** @description The first day whose decisions count: a day in the city’s time zone (WORKFLOW_TIME_ZONE), YYYY-MM-DD */
+                    from?: string;
+                    /** @description The last day whose decisions count: a day in the city’s time zone (WORKFLOW_TIME_ZONE), YYYY-MM-DD */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description When the figures were computed
+                             */
+                            asOf: string;
+                            decided: {
+                                /** @description Tasks approved or rejected in the range */
+                                count: number;
+                                /** @description Median wall-clock hours from a task’s opening to its decision, less the time its clock was stopped waiting on the resident; to two places; null when nothing was decided */
+                                medianHandlingHours: number | null;
+                                /** @description Of those, decided before their deadline */
+                                onTime: number;
+                                /** @description onTime / count, to four places; null when nothing was decided */
+                                onTimeRate: number | null;
+                            };
+                            department: string;
+                            /** @description First day of the decisions counted; null: since the first */
+                            from: string | null;
+                            open: {
+                                /** @description Tasks waiting on a resident (clock stopped) */
+                                awaitingInformation: number;
+                                /** @description Tasks open in the department’s queue now */
+                                count: number;
+                                /** @description Of those, past their deadline with the clock running */
+                                overdue: number;
+                            };
+                            /** @description Last day of the decisions counted; null: up to now */
+                            to: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions": {
         parameters: {
             query?: never;

@@ -1,5 +1,5 @@
 import type { Db } from '@tongban/db';
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { cases, tasks } from '../schema.js';
 import { ranOutBy, type TaskRow } from './cases.js';
 
@@ -57,4 +57,69 @@ export async function claimOverdueTasks(
       if (found === undefined) throw new Error(`task ${task.id} has no case ${task.caseId}`);
       return { task, case: found };
     });
+}
+
+/** A department's SLA figures, as the database computes them (see departmentSlaFigures). */
+export interface SlaFigures {
+  readonly decided: number;
+  readonly onTime: number;
+  readonly medianHandlingHours: number | null;
+  readonly open: number;
+  readonly overdue: number;
+  readonly awaitingInformation: number;
+}
+
+/**
+ * One pass over a department's tasks (tasks_queue_idx leads with the department): decisions
+ * made in [decidedFrom, decidedBefore) — how many, how many before their deadline, the median
+ * handling time — and the work in hand at `now`. Handling time is wall-clock hours from the
+ * task's opening to its decision minus the time its clock stood still waiting on the resident
+ * (every pause of a decided task is closed).
+ */
+export async function departmentSlaFigures(
+  db: Db,
+  input: {
+    department: string;
+    now: Date;
+    decidedFrom?: Date | undefined;
+    decidedBefore?: Date | undefined;
+  },
+): Promise<SlaFigures> {
+  const decided = and(
+    inArray(tasks.status, ['approved', 'rejected']),
+    input.decidedFrom === undefined ? undefined : gte(tasks.decidedAt, input.decidedFrom),
+    input.decidedBefore === undefined ? undefined : lt(tasks.decidedAt, input.decidedBefore),
+  ) as SQL;
+  const pausedSeconds = sql`coalesce((
+    select sum(extract(epoch from (p->>'to')::timestamptz - (p->>'from')::timestamptz))
+      from jsonb_array_elements(${tasks.pauses}) as p
+     where p->>'to' is not null), 0)`;
+  const handlingHours = sql`((extract(epoch from ${tasks.decidedAt} - ${tasks.openedAt}) - ${pausedSeconds}) / 3600)::float8`;
+  const [row] = await db
+    .select({
+      decided: sql<number>`(count(*) filter (where ${decided}))::int`,
+      // 24:00 of the last working day is the first instant that is late (working-days README).
+      onTime: sql<number>`(count(*) filter (where ${decided} and ${tasks.decidedAt} < ${tasks.dueAt}))::int`,
+      medianHandlingHours: sql<
+        number | null
+      >`percentile_cont(0.5) within group (order by ${handlingHours}) filter (where ${decided})`,
+      open: sql<number>`(count(*) filter (where ${tasks.status} = 'open'))::int`,
+      overdue: sql<number>`(count(*) filter (where ${tasks.status} = 'open' and ${ranOutBy(input.now)}))::int`,
+      awaitingInformation: sql<number>`(count(*) filter (where ${tasks.status} = 'awaiting_information'))::int`,
+    })
+    .from(tasks)
+    .where(
+      and(
+        eq(tasks.department, input.department),
+        inArray(tasks.status, ['open', 'awaiting_information', 'approved', 'rejected']),
+      ),
+    );
+  return {
+    decided: Number(row?.decided ?? 0),
+    onTime: Number(row?.onTime ?? 0),
+    medianHandlingHours: row?.medianHandlingHours == null ? null : Number(row.medianHandlingHours),
+    open: Number(row?.open ?? 0),
+    overdue: Number(row?.overdue ?? 0),
+    awaitingInformation: Number(row?.awaitingInformation ?? 0),
+  };
 }
