@@ -28,10 +28,12 @@ import { formValidators } from './domain/cases/form.js';
 import { recordPuller } from './domain/cases/pull-case-records.js';
 import { recordChange } from './domain/events/record-change.js';
 import { publishCatalogue } from './domain/services/load-catalogue.js';
+import { slaOverdueJob } from './domain/sla/overdue-sweep.js';
 import { verificationChecker } from './domain/verifications/check-verification.js';
 import { workflowErrors } from './errors.js';
 import { caseRoutes } from './routes/cases/index.js';
 import { serviceRoutes } from './routes/services/index.js';
+import { statsRoutes } from './routes/stats/index.js';
 
 export interface WorkflowDeps {
   readonly config: WorkflowConfig;
@@ -59,6 +61,8 @@ export interface WorkflowDeps {
   readonly checkVerification?: CheckVerification;
   /** Overrides the records-pull retry job's interval (config: 30 s); tests drive it by hand. */
   readonly caseRecordsJob?: { readonly intervalMs: number };
+  /** Overrides the overdue sweep's interval (config: 60 s); tests drive it by hand. */
+  readonly slaOverdueJob?: { readonly intervalMs: number };
 }
 
 export interface WorkflowApp {
@@ -158,6 +162,7 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
       checksDevice: false,
     }).bound,
   });
+  statsRoutes(app, { db: database.db, clock, calendar });
   if (pullRecords !== undefined) {
     app.jobs.register(
       caseRecordsJob(
@@ -174,6 +179,12 @@ export async function buildWorkflow(deps: WorkflowDeps): Promise<WorkflowApp> {
       ),
     );
   }
+  app.jobs.register(
+    slaOverdueJob(
+      { db: database.db, clock },
+      deps.slaOverdueJob?.intervalMs ?? config.sla.sweepIntervalMs,
+    ),
+  );
   serveSigningKeys(app, { service: 'workflow', keys });
   registerWebhooks(app, {
     db: database.db,

@@ -60,6 +60,11 @@ const Env = Type.Object({
    */
   WORKFLOW_CLIENT_ID: Type.String({ minLength: 1, maxLength: 64, default: 'tb-workflow' }),
   WORKFLOW_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
+  /**
+   * Seconds between two runs of the overdue sweep (tasks past their deadline are reported once,
+   * `task.overdue` and `task.escalated`). Every replica runs it; they never report a task twice.
+   */
+  WORKFLOW_SLA_SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
   ...webhookEnv(),
 });
 
@@ -86,6 +91,10 @@ export interface WorkflowConfig extends BaseConfig {
     /** Undefined: the calendars shipped with @tongban/working-days. */
     readonly calendarDir: string | undefined;
     readonly trackingBaseUrl: string;
+  };
+  readonly sla: {
+    /** Between two runs of the overdue sweep. */
+    readonly sweepIntervalMs: number;
   };
 }
 
@@ -131,6 +140,7 @@ export function loadConfig(
           : resolve(cwd, parsed.WORKFLOW_CALENDAR_DIR),
       trackingBaseUrl: parsed.WORKFLOW_TRACKING_BASE_URL,
     },
+    sla: { sweepIntervalMs: parsed.WORKFLOW_SLA_SWEEP_INTERVAL_SECONDS * 1000 },
   };
 }
 

@@ -279,6 +279,8 @@ export interface paths {
                                     department: string;
                                     /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                     dueAt: string | null;
+                                    /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                    escalated: boolean;
                                     /** Format: uuid */
                                     id: string;
                                     kind: string;
@@ -287,6 +289,7 @@ export interface paths {
                                         zh: string;
                                     };
                                     openedAt: string | null;
+                                    /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                     overdue: boolean;
                                     /** @description The clock is stopped: the case waits on the resident */
                                     paused: boolean;
@@ -477,6 +480,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -485,6 +490,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -713,6 +719,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -721,6 +729,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -1065,6 +1074,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -1073,6 +1084,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -1643,6 +1655,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -1651,6 +1665,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -1893,6 +1908,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -1901,6 +1918,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -2044,7 +2062,7 @@ export interface paths {
         };
         /**
          * A department's queue, soonest deadline first
-         * @description Staff and systems of that department (`cases:read` or `cases:decide`); another department’s queue is 403. `view`: `open` (default), `due_soon` (open, due within two days, overdue included), `overdue`, `awaiting_information`, `decided`. Keyset-paginated on (deadline, id): a deep page costs what the first does.
+         * @description Staff and systems of that department (`cases:read` or `cases:decide`); another department’s queue is 403. `view`: `open` (default), `due_soon` (open, due within two days, overdue included), `overdue` (open, its clock ran out: a task whose clock stopped before its deadline is not late), `awaiting_information`, `decided`. Keyset-paginated on (deadline, id): a deep page costs what the first does.
          */
         get: {
             parameters: {
@@ -2087,6 +2105,8 @@ export interface paths {
                                 department: string;
                                 /** @description 24:00 city time of the last working day allowed; moves on by any pause */
                                 dueAt: string | null;
+                                /** @description The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set */
+                                escalated: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 kind: string;
@@ -2095,6 +2115,7 @@ export interface paths {
                                     zh: string;
                                 };
                                 openedAt: string | null;
+                                /** @description Open and its clock ran out: 24:00 of its last working day passed while the clock ran */
                                 overdue: boolean;
                                 /** @description The clock is stopped: the case waits on the resident */
                                 paused: boolean;
@@ -2537,6 +2558,126 @@ export interface paths {
                 };
                 /** @description `not_found`: No such route, or no such resource visible to this caller. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: Too many requests (or failed attempts); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `internal_error`: The service failed; nothing about why leaves the process. Quote `requestId`. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a department keeps its time limits
+         * @description For the department’s own staff and systems (`cases:read` or `cases:decide`) and its administrator; another department is 403. `from` and `to` (city days, inclusive, optional) bound the decisions counted: how many tasks were approved or rejected, how many before their deadline (24:00 city time of the last working day is already late), and the median handling time in hours (opening to decision, less the time the clock was stopped waiting on the resident; wall-clock hours, nights and weekends included). The open work is as of now: open tasks, those whose clock ran out, and those waiting on a resident.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Yours when absent */
+                    department?: string;
+                    /** @description The first day whose decisions count: a day in the city’s time zone (WORKFLOW_TIME_ZONE), YYYY-MM-DD */
+                    from?: string;
+                    /** @description The last day whose decisions count: a day in the city’s time zone (WORKFLOW_TIME_ZONE), YYYY-MM-DD */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description When the figures were computed
+                             */
+                            asOf: string;
+                            decided: {
+                                /** @description Tasks approved or rejected in the range */
+                                count: number;
+                                /** @description Median wall-clock hours from a task’s opening to its decision, less the time its clock was stopped waiting on the resident; to two places; null when nothing was decided */
+                                medianHandlingHours: number | null;
+                                /** @description Of those, decided before their deadline */
+                                onTime: number;
+                                /** @description onTime / count, to four places; null when nothing was decided */
+                                onTimeRate: number | null;
+                            };
+                            department: string;
+                            /** @description First day of the decisions counted; null: since the first */
+                            from: string | null;
+                            open: {
+                                /** @description Tasks waiting on a resident (clock stopped) */
+                                awaitingInformation: number;
+                                /** @description Tasks open in the department’s queue now */
+                                count: number;
+                                /** @description Of those, past their deadline with the clock running */
+                                overdue: number;
+                            };
+                            /** @description Last day of the decisions counted; null: up to now */
+                            to: string | null;
+                        };
+                    };
+                };
+                /** @description `validation_failed`: The body, query, path or headers do not match the schema; `errors` lists each field and why. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `unauthorized`: No access token, or one that is expired or invalid; `WWW-Authenticate` says which scheme to use. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `forbidden`: The caller is authenticated but its kind, roles or scopes do not allow this. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -22,6 +22,7 @@ export async function startTestApp(
       | 'pullRecords'
       | 'checkVerification'
       | 'caseRecordsJob'
+      | 'slaOverdueJob'
     >
   > = {},
 ): Promise<TestApp> {

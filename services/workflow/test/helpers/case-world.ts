@@ -5,6 +5,7 @@ import { type TestIssuer, testIssuer } from '@tongban/test-tokens';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { expect } from 'vitest';
 import type { WorkflowDeps } from '../../src/app.js';
+import { SLA_OVERDUE_JOB } from '../../src/domain/sla/overdue-sweep.js';
 import { PUBLIC_URL, startTestApp, type TestApp } from './app.js';
 
 /** The catalogue shipped with workflow: the demo city's three services. */
@@ -26,6 +27,9 @@ export function manualClock(start = Date.parse('2026-03-02T01:00:00Z')) {
     },
   };
 }
+
+/** An interval no test outlives: the job runs only when the test runs it. */
+export const MANUAL_JOB = { intervalMs: 3_600_000 } as const;
 
 export interface Resident {
   readonly subject: string;
@@ -77,6 +81,8 @@ export interface CaseWorld {
    * over real sockets, each on its own connection, as clients do in production.
    */
   serve(): Promise<string>;
+  /** Runs the overdue sweep now, at the clock's time; the number of tasks it reported. */
+  sweep(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -103,6 +109,7 @@ export interface CaseBody {
     openedAt: string | null;
     paused: boolean;
     overdue: boolean;
+    escalated: boolean;
   }[];
 }
 
@@ -116,7 +123,9 @@ export const RESTAURANT_FORM = {
 
 /** Workflow with the shipped catalogue, a test issuer standing in for identity, one clock. */
 export async function startCaseWorld(
-  deps: Partial<Pick<WorkflowDeps, 'pullRecords' | 'checkVerification' | 'caseRecordsJob'>> = {},
+  deps: Partial<
+    Pick<WorkflowDeps, 'pullRecords' | 'checkVerification' | 'caseRecordsJob' | 'slaOverdueJob'>
+  > = {},
   env: Record<string, string> = {},
 ): Promise<CaseWorld> {
   const clock = manualClock();
@@ -125,6 +134,8 @@ export async function startCaseWorld(
     clock: clock.now,
     keyResolver: issuer.keyResolver,
     catalogueDir: CATALOGUE,
+    // The test runs the overdue sweep itself (world.sweep), after moving the clock.
+    slaOverdueJob: MANUAL_JOB,
     ...deps,
   });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -180,6 +191,11 @@ export async function startCaseWorld(
       });
     },
     serve: () => app.app.listen({ host: '127.0.0.1', port: 0 }),
+    async sweep() {
+      const run = await app.app.jobs.runNow(SLA_OVERDUE_JOB);
+      if (run.outcome === 'failure') throw run.error;
+      return run.value as number;
+    },
     close: () => app.close(),
   };
 }

@@ -1,5 +1,5 @@
 import type { Db } from '@tongban/db';
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { caseNumbers, cases, events, type TaskStatus, tasks } from '../schema.js';
 
 export type CaseRow = typeof cases.$inferSelect;
@@ -93,6 +93,21 @@ export function subjectCases(
     .limit(input.limit);
 }
 
+/**
+ * Tasks whose clock ran out by `now`: the deadline passed while the clock was running. A task of
+ * a case waiting on the resident keeps its last deadline while an open pause stops its clock, so
+ * it counts only if that deadline had already passed when the pause began (then it stays late,
+ * as slaDue has it). The same rule as `ranOut` in domain/cases/sla.ts, for SQL.
+ */
+export function ranOutBy(now: Date): SQL {
+  return and(
+    lte(tasks.dueAt, now),
+    sql`not exists (
+      select 1 from jsonb_array_elements(${tasks.pauses}) as p
+       where p->>'to' is null and (p->>'from')::timestamptz < ${tasks.dueAt})`,
+  ) as SQL;
+}
+
 export interface QueueRow {
   readonly task: TaskRow;
   readonly case: Pick<CaseRow, 'id' | 'number' | 'serviceCode' | 'serviceVersion' | 'version'>;
@@ -109,6 +124,8 @@ export async function departmentQueue(
     department: string;
     statuses: readonly TaskStatus[];
     dueBefore?: Date | undefined;
+    /** Only tasks whose clock ran out by then (ranOutBy). */
+    ranOutBy?: Date | undefined;
     after?: { due: string; id: string } | undefined;
     limit: number;
   },
@@ -120,6 +137,7 @@ export async function departmentQueue(
       ? eq(tasks.status, input.statuses[0] as TaskStatus)
       : inArray(tasks.status, [...input.statuses]),
     input.dueBefore === undefined ? undefined : lt(tasks.dueAt, input.dueBefore),
+    input.ranOutBy === undefined ? undefined : ranOutBy(input.ranOutBy),
     after === undefined
       ? undefined
       : sql`(${tasks.dueAt}, ${tasks.id}) > (${new Date(after.due)}, ${after.id})`,

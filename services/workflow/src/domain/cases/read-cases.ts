@@ -189,7 +189,7 @@ const DUE_SOON_MS = 2 * 86_400_000;
 /**
  * A department's queue, by deadline. Staff and systems of that department only. `open` is all
  * open work; `due_soon` open tasks due within two days (overdue included, they are the most
- * urgent); `overdue` open tasks past due; `awaiting_information` tasks waiting on a resident;
+ * urgent); `overdue` open tasks whose clock ran out (a stopped clock is not late); `awaiting_information` tasks waiting on a resident;
  * `decided` approved or rejected ones.
  */
 export async function listDepartmentTasks({
@@ -215,17 +215,13 @@ export async function listDepartmentTasks({
       : input.view === 'decided'
         ? ['approved', 'rejected']
         : ['open'];
-  const dueBefore =
-    input.view === 'overdue'
-      ? now
-      : input.view === 'due_soon'
-        ? new Date(now.getTime() + DUE_SOON_MS)
-        : undefined;
+  const dueBefore = input.view === 'due_soon' ? new Date(now.getTime() + DUE_SOON_MS) : undefined;
   const after = decodeCursor(input.cursor, 2);
   const rows = await departmentQueue(ctx.db, {
     department: input.department,
     statuses,
     dueBefore,
+    ranOutBy: input.view === 'overdue' ? now : undefined,
     limit: input.limit + 1,
     ...(after === undefined ? {} : { after: { due: String(after[0]), id: String(after[1]) } }),
   });

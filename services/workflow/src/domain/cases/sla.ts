@@ -42,6 +42,20 @@ export const closePause = (pauses: readonly StoredPause[], at: Date): StoredPaus
 
 export const isPaused = (pauses: readonly StoredPause[]) => pauses.some((p) => p.to === null);
 
+/**
+ * An open task whose clock ran out by `now`. While a pause stops the clock the task keeps its
+ * last deadline, and is late only if that deadline had passed before the pause began (slaDue's
+ * rule: a clock that ran out stays run out). `ranOutBy` in db/queries/cases.ts is the same in SQL.
+ */
+export function ranOut(
+  task: { status: string; dueAt: Date | null; pauses: readonly StoredPause[] },
+  now: Date,
+): boolean {
+  if (task.status !== 'open' || task.dueAt === null) return false;
+  const open = task.pauses.find((p) => p.to === null);
+  return task.dueAt <= (open === undefined ? now : new Date(open.from));
+}
+
 // Crockford's base32 without I, L, O, U: nothing a reader can mistake when typing it from paper.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const TRACKING_CODE_PATTERN = '^[0-9A-HJKMNP-TV-Z]{20}$';

@@ -55,6 +55,11 @@ function describe(event: EventRow, definition: CaseDefinition): Names {
       return { zh: '申请人已补充材料，继续办理', en: 'Information received; work resumes' };
     case 'task.overdue':
       return { zh: `${stepName.zh}：已超过办理时限`, en: `${stepName.en}: past its time limit` };
+    case 'task.escalated':
+      return {
+        zh: `${stepName.zh}：超期未办，已提请部门负责人督办`,
+        en: `${stepName.en}: late; referred to the head of the department`,
+      };
     case 'case.withdrawn':
       return { zh: '申请人已撤回申请', en: 'Application withdrawn' };
     case 'case.completed':

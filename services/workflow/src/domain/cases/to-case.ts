@@ -1,7 +1,7 @@
 import { etagOf } from '@tongban/service-kit';
 import type { CaseRow, TaskRow } from '../../db/queries/cases.js';
 import type { CaseDefinition } from './definitions.js';
-import { isPaused } from './sla.js';
+import { isPaused, ranOut } from './sla.js';
 
 export const caseEtag = (row: Pick<CaseRow, 'id' | 'version'>) => etagOf(row);
 
@@ -21,7 +21,8 @@ export function toTask(task: TaskRow, definition: CaseDefinition, now: Date) {
     openedAt: iso(task.openedAt),
     dueAt: iso(task.dueAt),
     paused: isPaused(task.pauses),
-    overdue: task.status === 'open' && task.dueAt !== null && task.dueAt <= now,
+    overdue: ranOut(task, now),
+    escalated: task.overdueAt !== null,
     decidedAt: iso(task.decidedAt),
     reason: task.reason,
   };

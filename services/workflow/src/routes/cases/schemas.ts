@@ -36,7 +36,14 @@ export const Task = Type.Object({
     description: '24:00 city time of the last working day allowed; moves on by any pause',
   }),
   paused: Type.Boolean({ description: 'The clock is stopped: the case waits on the resident' }),
-  overdue: Type.Boolean(),
+  overdue: Type.Boolean({
+    description:
+      'Open and its clock ran out: 24:00 of its last working day passed while the clock ran',
+  }),
+  escalated: Type.Boolean({
+    description:
+      'The overdue sweep reported it (`task.overdue`) and told the department’s administrator (`task.escalated`); stays true once set',
+  }),
   decidedAt: NullableInstant,
   reason: Type.Union([Type.String(), Type.Null()], {
     description: 'The decision’s reason, or what was asked of the resident',
