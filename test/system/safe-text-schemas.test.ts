@@ -21,6 +21,8 @@ const FREE_JSON: Readonly<Record<string, string>> = {
     "a record's fields: validated against the type's field schema, every key and string checked with isSafeText (firstUnsafeJson)",
   'records PUT /v1/records/{id} body.data':
     "a record's fields: validated against the type's field schema, every key and string checked with isSafeText (firstUnsafeJson)",
+  'workflow POST /v1/cases body.form':
+    "the applicant's form: validated against the service's form schema, every key and string checked with isSafeText (formValidators)",
 };
 
 type Schema = Record<string, unknown>;

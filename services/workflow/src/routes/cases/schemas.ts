@@ -6,6 +6,8 @@ import { TRACKING_CODE_PATTERN } from '../../domain/cases/sla.js';
 import { CODE_PATTERN, DEPARTMENT_PATTERN } from '../../domain/services/definition.js';
 
 const Uuid = Type.String({ format: 'uuid' });
+/** The opaque cursor of the next page, as a list gave it (base64url). */
+const Cursor = Type.String({ minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' });
 const Instant = Type.String({ format: 'date-time' });
 const NullableInstant = Type.Union([Instant, Type.Null()]);
 const Names = Type.Object({ zh: Type.String(), en: Type.String() });
@@ -120,7 +122,7 @@ export const CaseListQuery = Type.Object({
   subjectId: Type.Optional(SubjectId),
   verificationId: Type.Optional(VerificationId),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  cursor: Type.Optional(Cursor),
 });
 
 export const CaseQuery = Type.Object({ verificationId: Type.Optional(VerificationId) });
@@ -184,7 +186,7 @@ export const QueueParams = Type.Object({ code: Department });
 export const QueueQuery = Type.Object({
   view: Type.String({ enum: [...QUEUE_VIEWS], default: 'open' }),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  cursor: Type.Optional(Cursor),
 });
 export const QueueItem = Type.Object({
   ...Task.properties,
