@@ -144,6 +144,10 @@ function startService(spec: ServiceSpec): ChildProcess {
       ...(spec.name === 'records' && !env.RECORDS_PUBLIC_URLS
         ? { RECORDS_PUBLIC_URLS: `${byName.records},${byName.portal}/api/records` }
         : {}),
+      // Records verifies workflow's case grants against workflow's keys, wherever it listens.
+      ...(spec.name === 'records' && !env.WORKFLOW_JWKS_URL
+        ? { WORKFLOW_JWKS_URL: `${byName.workflow}/.well-known/jwks.json` }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches the launcher alone, which then sends one SIGTERM.
