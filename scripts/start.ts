@@ -227,6 +227,7 @@ async function seed(): Promise<string[]> {
     const report = await seedDemoCity({
       identityUrl: byName.identity ?? '',
       recordsUrl: byName.records ?? '',
+      workflowUrl: byName.workflow ?? '',
       adminPassword,
       staffPassword,
     });
@@ -246,7 +247,7 @@ async function seed(): Promise<string[]> {
     }
     const c = report.created;
     return [
-      `Demo city seeded (new this start: ${c.departments} departments, ${c.staff} staff, ${c.clients} clients, ${c.residents} residents, ${c.recordTypes} record types, ${c.policies} access policies, ${c.records} records).`,
+      `Demo city seeded (new this start: ${c.departments} departments, ${c.staff} staff, ${c.clients} clients, ${c.residents} residents, ${c.recordTypes} record types, ${c.policies} access policies, ${c.records} records, ${c.cases} cases).`,
       `  sign in as admin / ${adminPassword}, or <department>.clerk|officer|admin (e.g. public-security.clerk) / ${staffPassword}`,
       `  demo secrets (generated on first start) are in ${secretsDir}; client secrets and activation codes in ${file}`,
     ];
