@@ -144,6 +144,10 @@ function startService(spec: ServiceSpec): ChildProcess {
       ...(spec.name === 'records' && !env.RECORDS_PUBLIC_URLS
         ? { RECORDS_PUBLIC_URLS: `${byName.records},${byName.portal}/api/records` }
         : {}),
+      // Records verifies workflow's case grants against workflow's keys, wherever it listens.
+      ...(spec.name === 'records' && !env.WORKFLOW_JWKS_URL
+        ? { WORKFLOW_JWKS_URL: `${byName.workflow}/.well-known/jwks.json` }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches the launcher alone, which then sends one SIGTERM.
@@ -223,6 +227,7 @@ async function seed(): Promise<string[]> {
     const report = await seedDemoCity({
       identityUrl: byName.identity ?? '',
       recordsUrl: byName.records ?? '',
+      workflowUrl: byName.workflow ?? '',
       adminPassword,
       staffPassword,
     });
@@ -242,7 +247,7 @@ async function seed(): Promise<string[]> {
     }
     const c = report.created;
     return [
-      `Demo city seeded (new this start: ${c.departments} departments, ${c.staff} staff, ${c.clients} clients, ${c.residents} residents, ${c.recordTypes} record types, ${c.policies} access policies, ${c.records} records).`,
+      `Demo city seeded (new this start: ${c.departments} departments, ${c.staff} staff, ${c.clients} clients, ${c.residents} residents, ${c.recordTypes} record types, ${c.policies} access policies, ${c.records} records, ${c.cases} cases).`,
       `  sign in as admin / ${adminPassword}, or <department>.clerk|officer|admin (e.g. public-security.clerk) / ${staffPassword}`,
       `  demo secrets (generated on first start) are in ${secretsDir}; client secrets and activation codes in ${file}`,
     ];

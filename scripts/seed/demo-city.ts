@@ -693,3 +693,64 @@ export const records: readonly DemoRecord[] = [
     },
   },
 ];
+
+/** In a demo case's form: the subject id of a demo resident, resolved when the seed applies. */
+export interface SubjectOf {
+  readonly subjectOf: ResidentName;
+}
+
+/**
+ * Applications the demo city starts with, so the department queues have work at first start.
+ * Each is made as at a real counter: the counter department's clerk checks the resident's ID
+ * card (`POST /v1/verifications/in-person`) and applies for them with that verification. The
+ * forms are fictional; top-level `SubjectOf` values become the named resident's subject id.
+ */
+export interface DemoCase {
+  readonly key: string;
+  readonly resident: ResidentName;
+  readonly service: 'open_restaurant' | 'newborn_registration' | 'marriage_registration';
+  /** The department whose counter takes the application. */
+  readonly counter: (typeof departments)[number]['code'];
+  readonly form: Readonly<Record<string, string | number | SubjectOf>>;
+}
+
+export const cases: readonly DemoCase[] = [
+  {
+    key: 'restaurant-wang-fang',
+    resident: '王芳',
+    service: 'open_restaurant',
+    counter: 'market_regulation',
+    form: {
+      businessName: '芳姐家常菜',
+      premisesAddress: '北京市东城区交道口南大街 52 号',
+      floorAreaSqm: 64,
+      seats: 28,
+      legalRepresentative: '王芳',
+      cuisine: '北京家常菜',
+    },
+  },
+  {
+    key: 'newborn-li-na',
+    resident: '李娜',
+    service: 'newborn_registration',
+    counter: 'health',
+    form: {
+      childName: '刘思语',
+      childSex: 'female',
+      birthDate: '2026-02-14',
+      birthCertificateNumber: 'R260000214',
+      householdOf: 'mother',
+    },
+  },
+  {
+    key: 'marriage-chen-jie',
+    resident: '陈杰',
+    service: 'marriage_registration',
+    counter: 'civil_affairs',
+    form: {
+      partnerSubject: { subjectOf: '王芳' },
+      appointmentDate: '2026-06-18',
+      registryOffice: '东城区婚姻登记处',
+    },
+  },
+];

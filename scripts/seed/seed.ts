@@ -1,12 +1,15 @@
-// Loads the demo city through identity's and records' public APIs, with the typed clients.
-// Idempotent: what exists is left alone (409 already_exists / already_enrolled; policies and
-// records are looked up first, see seedRecords), so running it at every start is safe.
+// Loads the demo city through identity's, records' and workflow's public APIs, with the typed
+// clients. Idempotent: what exists is left alone (409 already_exists / already_enrolled; policies,
+// records and cases are looked up first, see seedRecords and seedCases), so running it at every
+// start is safe.
 import { isDeepStrictEqual } from 'node:util';
 import {
   createIdentityClient,
   createRecordsClient,
+  createWorkflowClient,
   type IdentityClient,
   type RecordsClient,
+  type WorkflowClient,
 } from '@tongban/clients';
 import * as city from './demo-city.js';
 
@@ -21,6 +24,8 @@ export interface SeedOptions {
   readonly identityUrl: string;
   /** Where records listens; without it only identity's part of the city is loaded. */
   readonly recordsUrl?: string;
+  /** Where workflow listens; without it no demo case is opened. */
+  readonly workflowUrl?: string;
   readonly adminPassword: string;
   /** Password given to every demo staff account. */
   readonly staffPassword: string;
@@ -35,6 +40,7 @@ export interface SeedReport {
     recordTypes: number;
     policies: number;
     records: number;
+    cases: number;
   };
   readonly clientSecrets: { clientId: string; clientSecret: string }[];
   readonly activationCodes: {
@@ -80,6 +86,7 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
       recordTypes: 0,
       policies: 0,
       records: 0,
+      cases: 0,
     },
     clientSecrets: [],
     activationCodes: [],
@@ -153,7 +160,128 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
   if (options.recordsUrl !== undefined) {
     await seedRecords({ ...options, recordsUrl: options.recordsUrl }, identity, clerk, report);
   }
+  // After the records, so each case's pull finds what the residents hold.
+  if (options.workflowUrl !== undefined) {
+    await seedCases({ ...options, workflowUrl: options.workflowUrl }, identity, report);
+  }
   return report;
+}
+
+/** What the counter writes for the seed's ID-card checks; the residents see it in their history. */
+const SEED_COUNTER = '演示数据 demo seed';
+
+/**
+ * The demo cases, each applied for by its counter department's clerk as at a real counter: the
+ * clerk checks the resident's ID card (`POST /v1/verifications/in-person`), lists the resident's
+ * cases with that verification, and applies only when the resident has no case of the service
+ * in any state (a withdrawn or decided demo case is left as it is). So every start records one
+ * in-person check per demo case in the resident's verification history, under `SEED_COUNTER`:
+ * that is the price of seeing a resident's cases, which a clerk has no other way to do.
+ */
+async function seedCases(
+  options: SeedOptions & { readonly workflowUrl: string },
+  identity: IdentityClient,
+  report: SeedReport,
+) {
+  const clerks = new Map<string, { identity: IdentityClient; workflow: WorkflowClient }>();
+  const clerkOf = async (department: string) => {
+    let clerk = clerks.get(department);
+    if (clerk === undefined) {
+      const token = await login(
+        identity,
+        `${department.replace(/_/g, '-')}.clerk`,
+        options.staffPassword,
+      );
+      clerk = {
+        identity: createIdentityClient({
+          baseUrl: options.identityUrl,
+          fetch: fetchWithTimeout,
+          token,
+        }),
+        workflow: createWorkflowClient({
+          baseUrl: options.workflowUrl,
+          fetch: fetchWithTimeout,
+          token,
+        }),
+      };
+      clerks.set(department, clerk);
+    }
+    return clerk;
+  };
+  const idNumberOf = (fullName: string) => {
+    const resident = city.residents.find((r) => r.fullName === fullName);
+    if (!resident) throw new Error(`seeding cases: unknown resident ${fullName}`);
+    return withCheckDigit(resident.idBody);
+  };
+
+  for (const demo of city.cases) {
+    const clerk = await clerkOf(demo.counter);
+    const checked = await clerk.identity.POST('/v1/verifications/in-person', {
+      body: {
+        idDocumentType: 'resident_id_card',
+        idNumber: idNumberOf(demo.resident),
+        counter: SEED_COUNTER,
+      },
+    });
+    if (!checked.data) {
+      throw new Error(
+        `seeding case ${demo.key}: ID-card check ${checked.response.status} ${JSON.stringify(checked.error)}`,
+      );
+    }
+    const { subjectId, verificationId } = checked.data;
+    if (await hasCaseOf(clerk.workflow, demo, subjectId, verificationId)) continue;
+
+    const form: Record<string, string | number> = {};
+    for (const [name, value] of Object.entries(demo.form)) {
+      form[name] =
+        typeof value === 'object'
+          ? await subjectByIdNumber(clerk.identity, idNumberOf(value.subjectOf))
+          : value;
+    }
+    const res = await clerk.workflow.POST('/v1/cases', {
+      body: { service: demo.service, subjectId, verificationId, form },
+    });
+    if (!res.data) {
+      throw new Error(
+        `seeding case ${demo.key}: ${res.response.status} ${JSON.stringify(res.error)}`,
+      );
+    }
+    report.created.cases++;
+  }
+}
+
+/** Whether the resident has a case of the demo's service, in any state, as the clerk sees it. */
+async function hasCaseOf(
+  workflow: WorkflowClient,
+  demo: city.DemoCase,
+  subjectId: string,
+  verificationId: string,
+): Promise<boolean> {
+  let cursor: string | undefined;
+  do {
+    const page = await workflow.GET('/v1/cases', {
+      params: {
+        query: { subjectId, verificationId, limit: 100, ...(cursor ? { cursor } : {}) },
+      },
+    });
+    if (!page.data) {
+      throw new Error(
+        `seeding case ${demo.key}: listing cases ${page.response.status} ${JSON.stringify(page.error)}`,
+      );
+    }
+    if (page.data.items.some((c) => c.service.code === demo.service)) return true;
+    cursor = page.data.nextCursor ?? undefined;
+  } while (cursor);
+  return false;
+}
+
+/** A resident's subject id as the counter finds it from the ID card. */
+async function subjectByIdNumber(clerk: IdentityClient, idNumber: string): Promise<string> {
+  const res = await clerk.POST('/v1/residents/lookup', {
+    body: { idDocumentType: 'resident_id_card', idNumber },
+  });
+  if (!res.data) throw new Error(`seeding: no subject for ID number ${idNumber.slice(0, 6)}…`);
+  return res.data.subjectId;
 }
 
 const usernameOf = (department: string, suffix: 'admin' | 'officer') =>

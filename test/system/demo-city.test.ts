@@ -7,6 +7,7 @@ const catalogueDir = fileURLToPath(new URL('../../services/workflow/catalogue/',
 
 interface Definition {
   readonly code: string;
+  readonly form: { readonly required: readonly string[]; readonly properties: object };
   readonly recordTypes: readonly { readonly code: string; readonly step: string }[];
   readonly steps: readonly { readonly id: string; readonly department: string }[];
 }
@@ -54,6 +55,23 @@ describe('the demo city against the shipped service catalogue', () => {
           casePolicy(need.code, department),
           `${definition.code}: ${department} reads ${need.code}`,
         ).toBeDefined();
+      }
+    }
+  });
+
+  it('gives each demo case a service of the catalogue and a form with every required field and no other', async () => {
+    const definitions = await catalogue();
+    for (const demo of city.cases) {
+      const definition = definitions.find((d) => d.code === demo.service);
+      expect(definition, demo.key).toBeDefined();
+      const fields = Object.keys(demo.form);
+      expect(fields, demo.key).toEqual(
+        expect.arrayContaining([...(definition?.form.required ?? [])]),
+      );
+      for (const field of fields) {
+        expect(Object.keys(definition?.form.properties ?? {}), `${demo.key}.${field}`).toContain(
+          field,
+        );
       }
     }
   });

@@ -51,23 +51,28 @@ describe('README walks, run as written against one started system', () => {
   let scratch: string | undefined;
   let walk: Walk;
   let recordsWalk: Walk;
+  let workflowWalk: Walk;
 
   beforeAll(async () => {
     const readme = await readFile(join(root, 'README.md'), 'utf8');
     scratch = await mkdtemp(join(tmpdir(), 'tb-readme-walk-'));
     const identityScript = join(scratch, 'identity-walk.sh');
     const recordsScript = join(scratch, 'records-walk.sh');
+    const workflowScript = join(scratch, 'workflow-walk.sh');
     await writeFile(identityScript, blockAfterMarker(readme, '<!-- readme-walk:identity -->'));
     await writeFile(recordsScript, blockAfterMarker(readme, '<!-- readme-walk:records -->'));
+    await writeFile(workflowScript, blockAfterMarker(readme, '<!-- readme-walk:workflow -->'));
     system = await startSystem();
     const env = {
       ...process.env,
       IDENTITY_URL: system.urls.identity,
       RECORDS_URL: system.urls.records,
+      WORKFLOW_URL: system.urls.workflow,
       TONGBAN_DATA_DIR: system.dataDir,
     };
     walk = await runBlock(identityScript, env);
     recordsWalk = await runBlock(recordsScript, env);
+    workflowWalk = await runBlock(workflowScript, env);
   }, 600_000);
 
   afterAll(async () => {
@@ -124,5 +129,109 @@ describe('README walks, run as written against one started system', () => {
       recordsWalk.output,
     ).toBe(true);
     expect(recordsWalk.output).toMatch(/^ACCESS LOG VERIFIED/m);
+  });
+
+  describe('the workflow walk', () => {
+    const lines = () => workflowWalk.output.split('\n');
+    /** The decision lines of step 4, in order: `<case status>, version <n>: <step> <status>, …`. */
+    const decisions = () => lines().filter((l) => /^\w+, version \d+: /.test(l));
+    const subjectOfZhang = async () => {
+      const credentials = await readFile(
+        join(system?.dataDir ?? '', 'demo/credentials.txt'),
+        'utf8',
+      );
+      const subject = /^resident 张伟 subject (\S+) /m.exec(credentials)?.[1];
+      if (subject === undefined) throw new Error('no subject for 张伟 in credentials.txt');
+      return subject;
+    };
+
+    it('runs to the end as written, after the other two walks', () => {
+      expect(workflowWalk.code, workflowWalk.output).toBe(0);
+    });
+
+    it('reads the catalogue, takes the case with its records, and opens the three parallel steps', () => {
+      expect(workflowWalk.output).toContain('开餐馆一件事 Opening a restaurant, version 1');
+      expect(workflowWalk.output).toMatch(
+        /final_issuance \[market_regulation\] 2 working days, after business_licence \+ fire_inspection \+ food_permit/,
+      );
+      expect(workflowWalk.output).toMatch(
+        /^case TB\d{4}-\d{6}: in_progress, tracking code [0-9A-Z]{20}, .*, [1-9]\d* record references attached$/m,
+      );
+      expect(workflowWalk.output).toMatch(/^ {2}fire_inspection \[fire_safety\] open, due /m);
+      expect(workflowWalk.output).toMatch(/^ {2}final_issuance \[market_regulation\] waiting/m);
+      expect(workflowWalk.output).toMatch(/^fire_safety queue: TB\d{4}-\d{6} fire_inspection/m);
+    });
+
+    it('opens the final step once, after the third approval, refuses an old ETag and approves the case', () => {
+      const seen = decisions();
+      expect(seen, workflowWalk.output).toHaveLength(4);
+      expect(seen.slice(0, 2).every((l) => l.includes('final_issuance waiting'))).toBe(true);
+      expect(seen[2]).toMatch(/^in_progress, .*final_issuance open$/);
+      expect(seen[3]).toMatch(
+        /^approved, version \d+: business_licence approved, fire_inspection approved, food_permit approved, final_issuance approved$/,
+      );
+      const conflict = lines().indexOf('version_conflict');
+      expect(conflict, workflowWalk.output).toBeGreaterThan(lines().indexOf(seen[2] as string));
+      expect(conflict).toBeLessThan(lines().indexOf(seen[3] as string));
+      // The resident's timeline says issuance started exactly once.
+      expect(
+        lines().filter((l) =>
+          l.includes('统一发证：开始办理 / Issuance of all documents: started'),
+        ),
+        workflowWalk.output,
+      ).toHaveLength(1);
+    });
+
+    it('shows every stage on the public tracking page and nothing personal', async () => {
+      const line = lines().find((l) => l.startsWith('{') && l.includes('"stages"'));
+      expect(line, workflowWalk.output).toBeDefined();
+      const tracking = JSON.parse(line as string) as {
+        status: string;
+        stages: { department: string; status: string }[];
+      };
+      expect(tracking.status).toBe('approved');
+      expect(tracking.stages.map((s) => [s.department, s.status])).toEqual([
+        ['market_regulation', 'approved'],
+        ['fire_safety', 'approved'],
+        ['market_regulation', 'approved'],
+        ['market_regulation', 'approved'],
+      ]);
+      for (const personal of [
+        '张伟',
+        await subjectOfZhang(),
+        '"subjectId"',
+        '"form"',
+        '老街面馆',
+        '青云路',
+        'legalRepresentative',
+        '"reason"',
+        '现场检查合格',
+      ]) {
+        expect(line).not.toContain(personal);
+      }
+    });
+
+    it('saves the receipt as an SVG without personal data', async () => {
+      expect(workflowWalk.output).toMatch(/^receipt: 200 image\/svg\+xml/m);
+      const svg = await readFile(join(system?.dataDir ?? '', 'receipt.svg'), 'utf8');
+      expect(svg.startsWith('<?xml')).toBe(true);
+      expect(svg).toMatch(/<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      expect(svg).toContain('Opening a restaurant');
+      for (const personal of ['张伟', await subjectOfZhang(), '老街面馆']) {
+        expect(svg).not.toContain(personal);
+      }
+    });
+
+    it("shows the case and its timeline on the resident's phone", () => {
+      const at = lines().findIndex((l) => l.startsWith('times are Asia/Shanghai'));
+      expect(at, workflowWalk.output).toBeGreaterThanOrEqual(0);
+      const phone = lines().slice(at).join('\n');
+      expect(phone).toMatch(/^TB\d{4}-\d{6} {2}开餐馆一件事 Opening a restaurant$/m);
+      expect(phone).toContain('已办结：准予办理 approved');
+      expect(phone).toMatch(/公众聚集场所消防安全检查 .* \[fire_safety\]: 已通过 approved/);
+      expect(phone).toContain('申请已提交 / Application submitted');
+      expect(phone).toContain('Fire-safety inspection of the premises: approved — 现场检查合格');
+      expect(phone).toContain('办结：准予办理 / Completed: approved');
+    });
   });
 });

@@ -84,7 +84,7 @@ describe('the start command', () => {
   it('seeds the demo city through the API, and staff can sign in through the gateway', async () => {
     const out = system.output();
     expect(out).toContain(
-      `Demo city seeded (new this start: 6 departments, 18 staff, 2 clients, 4 residents, 7 record types, ${city.accessPolicies.length} access policies, 16 records)`,
+      `Demo city seeded (new this start: 6 departments, 18 staff, 2 clients, 4 residents, 7 record types, ${city.accessPolicies.length} access policies, 16 records, ${city.cases.length} cases)`,
     );
     expect(city.accessPolicies).toHaveLength(14);
     // The typed clients over real HTTP, through the gateway a browser uses.
@@ -130,6 +130,7 @@ describe('the start command', () => {
     const again = await seedDemoCity({
       identityUrl: system.urls.identity,
       recordsUrl: system.urls.records,
+      workflowUrl: system.urls.workflow,
       adminPassword: /sign in as admin \/ (\S+),/.exec(out)?.[1] ?? '',
       staffPassword: /public-security\.clerk\) \/ (\S+)/.exec(out)?.[1] ?? '',
     });
@@ -143,6 +144,7 @@ describe('the start command', () => {
       recordTypes: 0,
       policies: 0,
       records: 0,
+      cases: 0,
     });
     // One of each, as the issuing department sees what it issued: the amended record at its
     // second version, the revoked one revoked once.
@@ -288,6 +290,35 @@ describe('the start command', () => {
     });
     expect(refusedList.response.status).toBe(403);
     expect(refusedList.error).toMatchObject({ code: 'purpose_not_allowed' });
+  });
+
+  it('opens the demo cases at the counters, so each first step is in its department queue with the records pulled', async () => {
+    const identity = createIdentityClient({ baseUrl: system.urls.identity });
+    const password = await demoSecret(system, 'demo-staff-password');
+    for (const demo of city.cases) {
+      const login = await identity.POST('/v1/auth/login', {
+        body: { username: `${demo.counter.replace(/_/g, '-')}.officer`, password },
+      });
+      const workflow = createWorkflowClient({
+        baseUrl: system.urls.workflow,
+        token: login.data?.accessToken,
+      });
+      const queue = await workflow.GET('/v1/departments/{code}/tasks', {
+        params: { path: { code: demo.counter }, query: { view: 'open', limit: 100 } },
+      });
+      expect(queue.response.status).toBe(200);
+      const item = queue.data?.items.find((t) => t.case.service.code === demo.service);
+      expect(item, demo.key).toBeDefined();
+      const opened = await workflow.GET('/v1/cases/{id}', {
+        params: { path: { id: item?.case.id ?? '' }, query: {} },
+      });
+      expect(opened.data).toMatchObject({
+        subjectId: await subjectOf(system, demo.resident),
+        status: 'in_progress',
+        submittedBy: { kind: 'staff', department: demo.counter },
+        records: { pulled: true },
+      });
+    }
   });
 
   it('gives workflow its client at identity: the demo secret gets a records:read token for the service centre', async () => {

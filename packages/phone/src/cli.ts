@@ -6,8 +6,19 @@ import { access, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { accessLogJson, DEFAULT_RECORDS_URL, formatAccessLog } from './access-log.js';
+import { DEFAULT_WORKFLOW_URL, formatCases, type MyCase } from './cases.js';
 import { DEFAULT_DEVICE_FILE, DeviceFileError } from './device-file.js';
-import { activate, history, PhoneError, type PhoneIo, presentationQr, reads } from './phone.js';
+import {
+  activate,
+  answer,
+  cases,
+  history,
+  PhoneError,
+  type PhoneIo,
+  presentationQr,
+  reads,
+  withdraw,
+} from './phone.js';
 import type { DeviceAlg } from './proof.js';
 
 export const EXIT_OK = 0;
@@ -16,6 +27,8 @@ export const EXIT_FAILED = 1;
 export interface CliIo extends PhoneIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Where defaults come from (`WORKFLOW_URL`); the process environment when run from a terminal. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export const USAGE = `usage:
@@ -24,6 +37,9 @@ export const USAGE = `usage:
   tongban-phone qr       [--out presentation-qr.png] [--device <file>] [--identity <URL>]
   tongban-phone history  [--json] [--device <file>] [--identity <URL>]
   tongban-phone reads    [--records <URL>] [--json] [--device <file>] [--identity <URL>]
+  tongban-phone cases    [--workflow <URL>] [--json] [--device <file>] [--identity <URL>]
+  tongban-phone withdraw <case id> [--reason <text>] [--workflow <URL>] [--device <file>]
+  tongban-phone answer   <case id> --message <text> [--workflow <URL>] [--device <file>]
 
 activate  makes a device key pair (P-256 by default, Ed25519 with --alg EdDSA) and activates it
           with the code from the counter. --identity is identity's base URL as it knows itself
@@ -37,6 +53,12 @@ reads     lists every read of this resident's data and every refusal from record
           last verified look, kept in access-log.json next to the device file: an entry seen
           before that is gone, changed or moved, or a head that does not extend the old one, is
           reported. Exit 0 when verified (entries not sequenced yet are "pending"), 1 otherwise.
+cases     lists this resident's cases at workflow (--workflow, default $WORKFLOW_URL or
+          ${DEFAULT_WORKFLOW_URL}: one of its WORKFLOW_PUBLIC_URLS): number, service, status,
+          each step's status and due date, then the timeline of every open case and of those
+          closed in the last 30 days, in plain language (times in the city's time zone).
+withdraw  withdraws an application that is not closed yet.
+answer    answers a department's request for information; the clocks restart.
 
 The device file (default ${DEFAULT_DEVICE_FILE}, mode 0600) holds the private key as a JWK so
 the next command can sign with it. This is a demo: a real phone keeps its key in the secure
@@ -56,6 +78,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await historyCommand(rest, io);
       case 'reads':
         return await readsCommand(rest, io);
+      case 'cases':
+        return await casesCommand(rest, io);
+      case 'withdraw':
+        return await withdrawCommand(rest, io);
+      case 'answer':
+        return await answerCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':
@@ -196,6 +224,112 @@ async function readsCommand(args: readonly string[], io: CliIo): Promise<number>
   return report.check.ok ? EXIT_OK : EXIT_FAILED;
 }
 
+const workflowDefault = (io: CliIo) => {
+  const fromEnv = io.env?.WORKFLOW_URL;
+  return fromEnv === undefined || fromEnv.trim() === '' ? DEFAULT_WORKFLOW_URL : fromEnv.trim();
+};
+
+async function casesCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      workflow: { type: 'string', default: workflowDefault(io) },
+      json: { type: 'boolean', default: false },
+      device: { type: 'string', default: DEFAULT_DEVICE_FILE },
+      identity: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const reports = await cases(
+    {
+      devicePath: values.device,
+      workflowUrl: values.workflow,
+      ...(values.identity === undefined ? {} : { identityUrl: values.identity }),
+    },
+    io,
+  );
+  if (values.json) io.stdout(JSON.stringify(reports, null, 2));
+  else for (const line of formatCases(reports)) io.stdout(line);
+  return EXIT_OK;
+}
+
+const CASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The one positional argument: the case id as `cases` prints it. */
+function caseIdOf(positionals: readonly string[], command: string): string {
+  const [caseId, ...extra] = positionals;
+  if (caseId === undefined) {
+    throw new UsageError(`${command} needs the case id (as "tongban-phone cases" prints it)`);
+  }
+  if (extra.length > 0)
+    throw new UsageError(`${command} takes one case id, not ${positionals.length}`);
+  if (!CASE_ID.test(caseId)) {
+    throw new UsageError(
+      `"${caseId}" is not a case id (a UUID, as "tongban-phone cases" prints it)`,
+    );
+  }
+  return caseId.toLowerCase();
+}
+
+const caseDone = (c: MyCase) =>
+  `${c.number} ${c.service.name.en}: ${c.status} (version ${c.version})`;
+
+async function withdrawCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      reason: { type: 'string' },
+      workflow: { type: 'string', default: workflowDefault(io) },
+      device: { type: 'string', default: DEFAULT_DEVICE_FILE },
+      identity: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  const caseId = caseIdOf(positionals, 'withdraw');
+  const result = await withdraw(
+    {
+      caseId,
+      devicePath: values.device,
+      workflowUrl: values.workflow,
+      ...(values.reason === undefined ? {} : { reason: values.reason }),
+      ...(values.identity === undefined ? {} : { identityUrl: values.identity }),
+    },
+    io,
+  );
+  io.stdout(`withdrawn: ${caseDone(result)}`);
+  return EXIT_OK;
+}
+
+async function answerCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      message: { type: 'string' },
+      workflow: { type: 'string', default: workflowDefault(io) },
+      device: { type: 'string', default: DEFAULT_DEVICE_FILE },
+      identity: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  const caseId = caseIdOf(positionals, 'answer');
+  const message = required(values.message, '--message', 'what the department asked for');
+  const result = await answer(
+    {
+      caseId,
+      message,
+      devicePath: values.device,
+      workflowUrl: values.workflow,
+      ...(values.identity === undefined ? {} : { identityUrl: values.identity }),
+    },
+    io,
+  );
+  io.stdout(`answered: ${caseDone(result)}`);
+  return EXIT_OK;
+}
+
 function parseAlg(value: string): DeviceAlg {
   switch (value) {
     case 'ES256':
@@ -222,6 +356,7 @@ function isParseArgsError(error: unknown): error is Error {
 }
 
 export const nodeIo: CliIo = {
+  env: process.env,
   stdout: (text) => process.stdout.write(`${text}\n`),
   stderr: (text) => process.stderr.write(`${text}\n`),
   fetch: (request) => fetch(request),

@@ -2,6 +2,14 @@ import { createIdentityClient, type IdentityClient } from '@tongban/clients';
 import QRCode from 'qrcode';
 import { type AccessLogReport, accessLogFileFor, checkMyAccessLog } from './access-log.js';
 import {
+  answerMyCase,
+  type CaseReport,
+  listMyCases,
+  type MyCase,
+  type WorkflowSession,
+  withdrawMyCase,
+} from './cases.js';
+import {
   type DeviceFile,
   generateDeviceKey,
   proofKeyOf,
@@ -190,6 +198,50 @@ export async function reads(input: ReadsInput, io: PhoneIo): Promise<AccessLogRe
       statePath: input.statePath ?? accessLogFileFor(input.devicePath),
       subjectId: device.subjectId,
     },
+    io,
+  );
+}
+
+export interface WorkflowInput extends DeviceInput {
+  /** Workflow's base URL as it knows itself (one of `WORKFLOW_PUBLIC_URLS`). */
+  readonly workflowUrl: string;
+}
+
+/** Signs in at identity as `history` does, then holds what workflow needs from the phone. */
+async function workflowSession(input: WorkflowInput, io: PhoneIo): Promise<WorkflowSession> {
+  // A URL workflow could never accept is refused before identity is asked for a token.
+  const workflowUrl = normaliseUrl(input.workflowUrl, '--workflow');
+  const { s } = await open(input, io);
+  const token = await signIn(s);
+  return { workflowUrl, key: s.key, ...token };
+}
+
+/** The resident's cases, each open or recent one with its timeline. */
+export async function cases(input: WorkflowInput, io: PhoneIo): Promise<CaseReport[]> {
+  return listMyCases(await workflowSession(input, io), io);
+}
+
+/** Withdraws the resident's application. */
+export async function withdraw(
+  input: WorkflowInput & { readonly caseId: string; readonly reason?: string },
+  io: PhoneIo,
+): Promise<MyCase> {
+  const { caseId, reason } = input;
+  return withdrawMyCase(
+    await workflowSession(input, io),
+    { caseId, ...(reason === undefined ? {} : { reason }) },
+    io,
+  );
+}
+
+/** Answers a department's request for information on the resident's case. */
+export async function answer(
+  input: WorkflowInput & { readonly caseId: string; readonly message: string },
+  io: PhoneIo,
+): Promise<MyCase> {
+  return answerMyCase(
+    await workflowSession(input, io),
+    { caseId: input.caseId, message: input.message },
     io,
   );
 }

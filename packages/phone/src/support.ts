@@ -10,10 +10,15 @@ export interface PhoneIo {
 
 export const REQUEST_TIMEOUT_MS = 15_000;
 
-const PUBLIC_URLS = { identity: 'IDENTITY_PUBLIC_URLS', records: 'RECORDS_PUBLIC_URLS' } as const;
+const PUBLIC_URLS = {
+  identity: 'IDENTITY_PUBLIC_URLS',
+  records: 'RECORDS_PUBLIC_URLS',
+  workflow: 'WORKFLOW_PUBLIC_URLS',
+} as const;
 const EXAMPLES = {
   identity: 'http://127.0.0.1:3001 rather than http://localhost:3001',
   records: 'http://127.0.0.1:3003 rather than http://localhost:3003',
+  workflow: 'http://127.0.0.1:3002 rather than http://localhost:3002',
 } as const;
 
 /** A service's refusal as one sentence: its problem code and detail, and what to try. */

@@ -183,6 +183,37 @@ describe('tongban-phone arguments', () => {
     expect(seen).toEqual([]);
   });
 
+  it('refuses a workflow URL that is not http(s) before asking identity for a token', async () => {
+    const io = capture();
+    const args = ['cases', '--workflow', 'ftp://workflow', '--device', join(dir, 'none.json')];
+    expect(await runCli(args, io)).toBe(1);
+    expectOneLineError(io, /--workflow must be an http\(s\) URL: ftp:\/\/workflow/);
+    expect(seen).toEqual([]);
+  });
+
+  it('takes the workflow URL from WORKFLOW_URL when --workflow is not given', async () => {
+    const io = { ...capture(), env: { WORKFLOW_URL: 'ftp://from-env' } };
+    expect(await runCli(['cases', '--device', join(dir, 'none.json')], io)).toBe(1);
+    expectOneLineError(io, /--workflow must be an http\(s\) URL: ftp:\/\/from-env/);
+  });
+
+  it('asks withdraw and answer for one case id, as cases prints it', async () => {
+    const none = capture();
+    expect(await runCli(['withdraw'], none)).toBe(1);
+    expectOneLineError(none, /withdraw needs the case id \(as "tongban-phone cases" prints it\)/);
+    const bad = capture();
+    expect(await runCli(['answer', '../v1/me', '--message', 'hi'], bad)).toBe(1);
+    expectOneLineError(bad, /"\.\.\/v1\/me" is not a case id/);
+    const two = capture();
+    const id = '3f1c2a9e-4b7d-4e0a-9c55-0d6f1e2a3b4c';
+    expect(await runCli(['withdraw', id, id], two)).toBe(1);
+    expectOneLineError(two, /withdraw takes one case id, not 2/);
+    const silent = capture();
+    expect(await runCli(['answer', id], silent)).toBe(1);
+    expectOneLineError(silent, /--message is required \(what the department asked for\)/);
+    expect(seen).toEqual([]);
+  });
+
   it('refuses an unknown option', async () => {
     const io = capture();
     expect(await runCli(['qr', '--colour', 'red'], io)).toBe(1);
@@ -302,6 +333,20 @@ describe.each(['ES256', 'EdDSA'] as const)('tongban-phone with an %s key', (alg)
     expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /v1/auth/device-token']);
     // Nothing was verified, so nothing is kept as the last look at the log.
     await expect(stat(join(dir, 'access-log.json'))).rejects.toThrow();
+  });
+
+  it('signs in at identity for cases, then says clearly when workflow cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const io = { ...capture(), env: { WORKFLOW_URL: `http://127.0.0.1:${port}` } };
+    expect(await runCli(['cases', '--device', activatedDevice()], io)).toBe(1);
+    expectOneLineError(
+      io,
+      new RegExp(`cannot reach workflow at http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
+    );
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /v1/auth/device-token']);
   });
 
   it('lists the verifications with a proof bound to the resident token', async () => {
