@@ -120,7 +120,8 @@ export class Device {
   private constructor(
     private readonly baseUrl: string,
     private readonly privateKey: CryptoKey,
-    private readonly publicJwk: JWK,
+    /** The device's public key: its RFC 7638 thumbprint is what a bound token names (`cnf.jkt`). */
+    readonly publicJwk: JWK,
   ) {}
 
   static async create(baseUrl: string): Promise<Device> {
