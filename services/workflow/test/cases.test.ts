@@ -113,4 +113,25 @@ describe('POST /v1/cases and decisions: opening a restaurant', () => {
       }
     });
   }
+
+  it('lists a department’s decided tasks newest decision first, page by page', async () => {
+    const officer = await world.officer('fire_safety');
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/departments/fire_safety/tasks?view=decided&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await world.app.app.inject({ method: 'GET', url, headers: officer });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json() as {
+        items: { id: string; decidedAt: string; status: string }[];
+        nextCursor: string | null;
+      };
+      for (const item of body.items) expect(item.status).toBe('approved');
+      seen.push(...body.items.map((i) => i.decidedAt));
+      cursor = body.nextCursor;
+    } while (cursor !== null);
+    // One fire inspection was approved per restaurant case above.
+    expect(seen).toHaveLength(orders.length);
+    expect([...seen].sort().reverse()).toEqual(seen);
+  });
 });

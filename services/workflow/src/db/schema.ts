@@ -189,6 +189,11 @@ export const tasks = workflow.table(
     uniqueIndex('tasks_case_step_key').on(t.caseId, t.stepId),
     // The department queue: open work by deadline, keyset-paginated on (due_at, id).
     index('tasks_queue_idx').on(t.department, t.status, t.dueAt, t.id),
+    // The queue's `decided` view: newest decision first, decided tasks only. NULLS FIRST is what
+    // ORDER BY … DESC means, so the index serves the query's order as written.
+    index('tasks_decided_idx')
+      .on(t.department, t.decidedAt.desc().nullsFirst(), t.id.desc().nullsFirst())
+      .where(sql`${t.status} in ('approved', 'rejected')`),
     // The overdue sweep: open tasks past their deadline not yet reported.
     index('tasks_overdue_idx')
       .on(t.dueAt)

@@ -142,23 +142,52 @@ export async function departmentQueue(
       ? undefined
       : sql`(${tasks.dueAt}, ${tasks.id}) > (${new Date(after.due)}, ${after.id})`,
   ];
-  const rows = await db
-    .select({
-      task: tasks,
-      case: {
-        id: cases.id,
-        number: cases.number,
-        serviceCode: cases.serviceCode,
-        serviceVersion: cases.serviceVersion,
-        version: cases.version,
-      },
-    })
+  return db
+    .select(queueColumns)
     .from(tasks)
     .innerJoin(cases, eq(cases.id, tasks.caseId))
     .where(and(...conditions))
     .orderBy(asc(tasks.dueAt), asc(tasks.id))
     .limit(input.limit);
-  return rows;
+}
+
+const queueColumns = {
+  task: tasks,
+  case: {
+    id: cases.id,
+    number: cases.number,
+    serviceCode: cases.serviceCode,
+    serviceVersion: cases.serviceVersion,
+    version: cases.version,
+  },
+};
+
+/**
+ * A department's decided tasks, most recent decision first, keyset-paginated on
+ * (decided_at, id) descending. Served by tasks_decided_idx, a partial index of decided tasks
+ * only, so a page is one range read however many open tasks share the department.
+ */
+export function departmentDecisions(
+  db: Db,
+  input: { department: string; after?: { at: string; id: string } | undefined; limit: number },
+): Promise<QueueRow[]> {
+  const { after } = input;
+  return db
+    .select(queueColumns)
+    .from(tasks)
+    .innerJoin(cases, eq(cases.id, tasks.caseId))
+    .where(
+      and(
+        eq(tasks.department, input.department),
+        // Literal, as the partial index's predicate is, so the planner can match it under any plan.
+        sql`${tasks.status} in ('approved', 'rejected')`,
+        after === undefined
+          ? undefined
+          : sql`(${tasks.decidedAt}, ${tasks.id}) < (${new Date(after.at)}, ${after.id})`,
+      ),
+    )
+    .orderBy(desc(tasks.decidedAt), desc(tasks.id))
+    .limit(input.limit);
 }
 
 /** A case's events in the order they happened (ids are time-ordered UUIDv7). */

@@ -3,6 +3,7 @@ import { decodeCursor, errors, page } from '@tongban/service-kit';
 import { inArray } from 'drizzle-orm';
 import {
   caseTasks,
+  departmentDecisions,
   departmentQueue,
   findCase,
   subjectCases,
@@ -209,22 +210,22 @@ export async function listDepartmentTasks({
     throw errors.forbidden('The queue needs cases:read or cases:decide.');
   }
   const now = ctx.clock();
-  const statuses: TaskStatus[] =
-    input.view === 'awaiting_information'
-      ? ['awaiting_information']
-      : input.view === 'decided'
-        ? ['approved', 'rejected']
-        : ['open'];
-  const dueBefore = input.view === 'due_soon' ? new Date(now.getTime() + DUE_SOON_MS) : undefined;
   const after = decodeCursor(input.cursor, 2);
-  const rows = await departmentQueue(ctx.db, {
-    department: input.department,
-    statuses,
-    dueBefore,
-    ranOutBy: input.view === 'overdue' ? now : undefined,
-    limit: input.limit + 1,
-    ...(after === undefined ? {} : { after: { due: String(after[0]), id: String(after[1]) } }),
-  });
+  const decided = input.view === 'decided';
+  const rows = decided
+    ? await departmentDecisions(ctx.db, {
+        department: input.department,
+        limit: input.limit + 1,
+        ...(after === undefined ? {} : { after: { at: String(after[0]), id: String(after[1]) } }),
+      })
+    : await departmentQueue(ctx.db, {
+        department: input.department,
+        statuses: input.view === 'awaiting_information' ? ['awaiting_information'] : ['open'],
+        dueBefore: input.view === 'due_soon' ? new Date(now.getTime() + DUE_SOON_MS) : undefined,
+        ranOutBy: input.view === 'overdue' ? now : undefined,
+        limit: input.limit + 1,
+        ...(after === undefined ? {} : { after: { due: String(after[0]), id: String(after[1]) } }),
+      });
   const items = [];
   for (const { task, case: c } of rows) {
     const definition = await definitionOf(ctx, definitions, c.serviceCode, c.serviceVersion);
@@ -246,6 +247,6 @@ export async function listDepartmentTasks({
     items,
     input.limit,
     (i) => i,
-    (i) => [i.dueAt ?? '', i.id],
+    (i) => [(decided ? i.decidedAt : i.dueAt) ?? '', i.id],
   );
 }

@@ -394,7 +394,7 @@ export function caseRoutes(app: ServiceInstance, deps: CaseDeps) {
         tags: ['tasks'],
         summary: "A department's queue, soonest deadline first",
         description:
-          'Staff and systems of that department (`cases:read` or `cases:decide`); another department’s queue is 403. `view`: `open` (default), `due_soon` (open, due within two days, overdue included), `overdue` (open, its clock ran out: a task whose clock stopped before its deadline is not late), `awaiting_information`, `decided`. Keyset-paginated on (deadline, id): a deep page costs what the first does.',
+          'Staff and systems of that department (`cases:read` or `cases:decide`); another department’s queue is 403. `view`: `open` (default), `due_soon` (open, due within two days, overdue included), `overdue` (open, its clock ran out: a task whose clock stopped before its deadline is not late), `awaiting_information`, `decided` (approved or rejected, newest decision first). Keyset-paginated on (deadline, id), or (decision time, id) for `decided`: a deep page costs what the first does.',
         security,
         params: QueueParams,
         querystring: QueueQuery,

@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_decided_idx" ON "workflow"."tasks" USING btree ("department","decided_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE "workflow"."tasks"."status" in ('approved', 'rejected');
