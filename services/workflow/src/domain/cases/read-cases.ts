@@ -9,7 +9,7 @@ import {
   subjectCases,
   type TaskRow,
 } from '../../db/queries/cases.js';
-import { type TaskStatus, tasks as tasksTable } from '../../db/schema.js';
+import { tasks as tasksTable } from '../../db/schema.js';
 import { problem } from '../../errors.js';
 import { requireSeesCase } from './access.js';
 import type { CaseContext, CheckVerification } from './context.js';
