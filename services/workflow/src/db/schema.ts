@@ -115,7 +115,7 @@ export const cases = workflow.table(
   'cases',
   {
     id: uuid('id').primaryKey(),
-    /** Human-readable, e.g. QY2026-000123: prefix, year of submission (city time), yearly counter. */
+    /** Human-readable, e.g. TB2026-000123: prefix, year of submission (city time), yearly counter. */
     number: text('number').notNull(),
     /** Unguessable, printed on the receipt; opens the public tracking page. */
     trackingCode: text('tracking_code').notNull(),

@@ -66,6 +66,9 @@ export async function getCase({
   if (row === undefined) throw errors.notFound('No such case.');
   const taskRows = await caseTasks(ctx.db, row.id);
   if (input.verificationId !== undefined && ctx.actor.kind === 'staff') {
+    if (!ctx.actor.scopes.has('cases:read')) {
+      throw errors.forbidden('Reading a resident’s case at the counter needs cases:read.');
+    }
     await requireFreshVerification(ctx, checkVerification, {
       verificationId: input.verificationId,
       subjectId: row.subjectId,
