@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
@@ -40,8 +41,47 @@ export const ProblemSchema = {
 
 const PROBLEM_REF = '#/components/schemas/Problem';
 
+const DOCS_PREFIX = '/docs';
+
 /**
- * OpenAPI 3.1 generated from the route schemas; the document at /docs/json, the UI at /docs.
+ * Relative to where the document is served (OpenAPI 3.1, Server Object `url`), so "Try it out"
+ * calls this service whether the document came from <service>/docs/json or through the portal
+ * from /api/<service>/docs/json. `..` rather than `../`: an operation's path appended to it
+ * still makes a correct reference.
+ */
+const DOCS_SERVERS = [
+  { url: '..', description: 'This service, relative to where this document is served' },
+];
+
+/**
+ * Swagger UI's top bar draws its logo as an inline SVG carrying this <style> (swagger-ui-dist
+ * 5); allowing exactly its hash keeps style-src free of 'unsafe-inline'.
+ */
+const SWAGGER_UI_LOGO_STYLE =
+  '.logo_small_svg__cls-2{fill:#fff}.logo_small_svg__cls-3{fill:#85ea2d}';
+
+/**
+ * The docs page's policy: its own scripts, styles and images and nothing else, on the service's
+ * origin or the portal's. The document and "Try it out" requests are same-origin fetches.
+ */
+const DOCS_CONTENT_SECURITY_POLICY: Record<string, string[]> = {
+  'default-src': ["'none'"],
+  'script-src': ["'self'"],
+  'script-src-attr': ["'none'"],
+  'style-src': [
+    "'self'",
+    `'sha256-${createHash('sha256').update(SWAGGER_UI_LOGO_STYLE).digest('base64')}'`,
+  ],
+  'img-src': ["'self'", 'data:'],
+  'connect-src': ["'self'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'none'"],
+  'frame-ancestors': ["'none'"],
+};
+
+/**
+ * OpenAPI 3.1 generated from the route schemas; the document at /docs/json, the UI at /docs/
+ * (/docs redirects there).
  * Every operation also lists the errors it can answer with, derived from what the route declares
  * (schemas, `config.auth`, Idempotency-Key, If-Match, a body) plus its own `config.errors`, each
  * code resolved through the service's catalogue: the document cannot drift from the handler.
@@ -95,8 +135,23 @@ export const openapi = fp<OpenApiOptions>(
     });
     await app.register(swaggerUi, {
       routePrefix: '/docs',
-      staticCSP: true,
+      staticCSP: DOCS_CONTENT_SECURITY_POLICY,
       uiConfig: { docExpansion: 'list', deepLinking: true },
+      uiHooks: {
+        // The UI's page names its assets relative to itself only when opened as /docs/; opened
+        // as /docs it names them from the root (/docs/static/…), which behind the portal
+        // gateway (/api/<service>/docs) is another service's path or none. A relative redirect
+        // lands on /docs/ wherever the service is mounted.
+        onRequest: async (request, reply) => {
+          const queryAt = request.url.indexOf('?');
+          const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+          if (path !== DOCS_PREFIX) return;
+          await reply.redirect(`docs/${queryAt === -1 ? '' : request.url.slice(queryAt)}`);
+        },
+      },
+      // The served document, not app.swagger() (which generates the clients), names its server.
+      transformSpecificationClone: false,
+      transformSpecification: (document) => ({ ...document, servers: DOCS_SERVERS }),
     });
   },
   { name: 'tongban-openapi' },
