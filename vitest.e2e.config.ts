@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Browser tests: the real system started by the launcher, driven in headless Chromium.
@@ -9,5 +10,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     maxWorkers: 1,
+    globalSetup: [fileURLToPath(new URL('./vitest.e2e.global-setup.ts', import.meta.url))],
   },
 });

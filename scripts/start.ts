@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { dataRootFromEnv } from '@tongban/db';
+import { ensurePortalWeb } from './portal-web.js';
 import { seedDemoCity } from './seed/seed.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -85,6 +86,14 @@ if (taken.length > 0) {
   process.exit(1);
 }
 
+// The portal serves the built front end; a clean clone or a changed page is built here, once.
+try {
+  await ensurePortalWeb((line) => process.stdout.write(`${line}\n`));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\nTongban did not start; nothing was started.\n`);
+  process.exit(1);
+}
+
 const demo = env.NODE_ENV !== 'production';
 const secretsDir = join(dataDir, 'secrets');
 
@@ -139,7 +148,7 @@ function startService(spec: ServiceSpec): ChildProcess {
         ? { WORKFLOW_PUBLIC_URLS: `${byName.workflow},${byName.portal}/api/workflow` }
         : {}),
       ...(spec.name === 'workflow' && !env.WORKFLOW_TRACKING_BASE_URL
-        ? { WORKFLOW_TRACKING_BASE_URL: `${byName.portal}/api/workflow/v1/track/` }
+        ? { WORKFLOW_TRACKING_BASE_URL: `${byName.portal}/track/` }
         : {}),
       ...(spec.name === 'records' && !env.RECORDS_PUBLIC_URLS
         ? { RECORDS_PUBLIC_URLS: `${byName.records},${byName.portal}/api/records` }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Database } from '@tongban/db';
 import { createService, type ServiceInstance } from '@tongban/service-kit';
 import type { PortalConfig } from './config.js';
@@ -8,10 +9,18 @@ import { pageRoutes } from './routes/pages/index.js';
 export interface PortalDeps {
   readonly config: PortalConfig;
   readonly database: Database;
+  /** The built front end (index.html and assets/); by default this package's dist/. */
+  readonly webRoot?: string;
 }
 
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../dist', import.meta.url));
+
 /** Builds the portal: the pages and the browser gateway to the services. */
-export async function buildApp({ config, database }: PortalDeps): Promise<ServiceInstance> {
+export async function buildApp({
+  config,
+  database,
+  webRoot = DEFAULT_WEB_ROOT,
+}: PortalDeps): Promise<ServiceInstance> {
   const app = await createService({
     name: 'portal',
     version: '1.0.0',
@@ -35,6 +44,6 @@ export async function buildApp({ config, database }: PortalDeps): Promise<Servic
     },
   });
   await gatewayRoutes(app, config);
-  await pageRoutes(app);
+  await pageRoutes(app, webRoot);
   return app;
 }

@@ -44,12 +44,12 @@ const Env = Type.Object({
    */
   WORKFLOW_CALENDAR_DIR: Type.Optional(Type.String({ minLength: 1 })),
   /**
-   * What the receipt's QR opens: this URL followed by the tracking code. By default the public
-   * tracking route through the portal's gateway.
+   * What the receipt's QR opens: this URL followed by the tracking code. By default the portal's
+   * public tracking page, which reads `GET /v1/track/{trackingCode}` through the gateway.
    */
   WORKFLOW_TRACKING_BASE_URL: Type.String({
     pattern: '^https?://',
-    default: 'http://127.0.0.1:3000/api/workflow/v1/track/',
+    default: 'http://127.0.0.1:3000/track/',
   }),
   /** Where the record API is: cases pull the records they need from it. */
   RECORDS_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3003' }),

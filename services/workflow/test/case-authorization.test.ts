@@ -222,9 +222,7 @@ describe('case authorization', () => {
       const image = PNG.sync.read(png.rawPayload);
       // jsqr is CommonJS whose types describe an ES default export.
       const code = jsQR.default(new Uint8ClampedArray(image.data), image.width, image.height);
-      expect(code?.data).toBe(
-        `http://127.0.0.1:3000/api/workflow/v1/track/${restaurant.trackingCode}`,
-      );
+      expect(code?.data).toBe(`http://127.0.0.1:3000/track/${restaurant.trackingCode}`);
     });
   });
 });
