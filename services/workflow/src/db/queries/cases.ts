@@ -49,6 +49,26 @@ export async function findCaseByTrackingCode(
   return row;
 }
 
+/**
+ * A case and its tasks read by one statement, so both come from one snapshot: a change that
+ * commits between two separate reads could otherwise pair the case's old version with the
+ * tasks' new state. Undefined when there is no such case (every case has at least one task).
+ */
+export async function findCaseWithTasks(
+  db: Db,
+  id: string,
+): Promise<{ row: CaseRow; tasks: TaskRow[] } | undefined> {
+  const rows = await db
+    .select({ case: cases, task: tasks })
+    .from(cases)
+    .innerJoin(tasks, eq(tasks.caseId, cases.id))
+    .where(eq(cases.id, id))
+    .orderBy(asc(tasks.stepId));
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  return { row: first.case, tasks: rows.map((r) => r.task) };
+}
+
 /** A case's tasks in step order of creation (the definition's order). */
 export function caseTasks(db: Db, caseId: string): Promise<TaskRow[]> {
   return db.select().from(tasks).where(eq(tasks.caseId, caseId)).orderBy(asc(tasks.stepId));

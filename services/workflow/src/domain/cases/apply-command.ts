@@ -7,8 +7,7 @@ import {
 } from '@tongban/service-kit';
 import {
   type CaseRow,
-  caseTasks,
-  findCase,
+  findCaseWithTasks,
   type NewTaskRow,
   type TaskRow,
   updateTask,
@@ -52,9 +51,11 @@ export async function applyCaseCommand({
   definitions: DefinitionLookup;
   input: ApplyCommandInput;
 }) {
-  const row = await findCase(ctx.db, input.caseId);
-  if (row === undefined) throw errors.notFound('No such case.');
-  const taskRows = await caseTasks(ctx.db, row.id);
+  // One snapshot of the case and its tasks: the decision is computed on a consistent state, and
+  // anything that changed since is caught by the conditional update on the version read here.
+  const found = await findCaseWithTasks(ctx.db, input.caseId);
+  if (found === undefined) throw errors.notFound('No such case.');
+  const { row, tasks: taskRows } = found;
   const command = input.authorize(row, taskRows);
   if (!ifMatchHolds(input.ifMatch, caseEtag(row))) {
     throw errors.versionConflict('The case changed since you read it.');
