@@ -1,6 +1,7 @@
 import { createApi } from './api.js';
 import { renderShell } from './layout.js';
 import type { PageContext } from './page.js';
+import { renderDepartment } from './pages/department/index.js';
 import { renderHome } from './pages/home.js';
 import { renderNotBuilt, renderNotFound } from './pages/other.js';
 import { renderTrack } from './pages/track.js';
@@ -49,7 +50,8 @@ function start(root: HTMLElement): void {
       case 'resident':
       case 'counter':
       case 'department':
-        renderNotBuilt(ctx, current.page);
+        if (current.page === 'department') renderDepartment(ctx);
+        else renderNotBuilt(ctx, current.page);
         break;
       case 'not-found':
         renderNotFound(ctx);
