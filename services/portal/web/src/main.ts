@@ -46,8 +46,10 @@ function start(root: HTMLElement): void {
       case 'track':
         renderTrack(ctx, current.code);
         break;
-      case 'resident':
       case 'counter':
+        void import('./pages/counter/counter.js').then((page) => page.renderCounter(ctx));
+        break;
+      case 'resident':
       case 'department':
         renderNotBuilt(ctx, current.page);
         break;
