@@ -676,11 +676,7 @@ function caseItem(c: Case, w: CounterWords): HTMLElement {
           ' ',
           badge(task.status, m.stageStatuses),
           task.dueAt && !task.decidedAt
-            ? h(
-                'span',
-                { class: 'task-due' },
-                ` ${w.taskDue}: ${m.dueBy(lastDay(task.dueAt, lang))}`,
-              )
+            ? h('span', { class: 'task-due' }, ` ${w.taskDue}${m.dueBy(lastDay(task.dueAt, lang))}`)
             : null,
         ),
       ),

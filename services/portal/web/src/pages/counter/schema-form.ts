@@ -41,7 +41,7 @@ export function labelOf(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** The fields of a form schema, in the schema's property order; unknown shapes are text. */
+/** The fields of a form schema, required ones first; unknown shapes are text inputs. */
 export function fieldsOf(schema: unknown): FieldSpec[] {
   if (!isObject(schema) || !isObject(schema.properties)) return [];
   const required = new Set(
@@ -49,7 +49,13 @@ export function fieldsOf(schema: unknown): FieldSpec[] {
       ? schema.required.filter((r): r is string => typeof r === 'string')
       : [],
   );
-  return Object.entries(schema.properties).map(([name, raw]) => {
+  // Stored schemas may come back with their keys reordered (PostgreSQL's jsonb sorts them), so
+  // the required fields come first, in the order `required` lists them, then the others.
+  const entries = Object.entries(schema.properties);
+  const order = [...required];
+  const rank = (name: string) => (required.has(name) ? order.indexOf(name) : order.length);
+  entries.sort(([a], [b]) => rank(a) - rank(b));
+  return entries.map(([name, raw]) => {
     const property = isObject(raw) ? raw : {};
     const options = Array.isArray(property.enum)
       ? property.enum

@@ -75,7 +75,7 @@ const zh = {
   caseDue: '承诺办结',
   trackingCode: '查询码',
   tasks: '办理环节',
-  taskDue: '期限',
+  taskDue: '期限：',
   notYet: '—',
   applyTitle: '代居民申请',
   applyService: '事项',
@@ -180,7 +180,7 @@ const en: CounterWords = {
   caseDue: 'Due',
   trackingCode: 'Tracking code',
   tasks: 'Stages',
-  taskDue: 'Due',
+  taskDue: 'Due: ',
   notYet: '—',
   applyTitle: 'Apply on the resident’s behalf',
   applyService: 'Service',
@@ -200,8 +200,10 @@ const en: CounterWords = {
   timesNote: 'All times are Beijing time.',
 };
 
+export const WORDS: Readonly<Record<'zh-CN' | 'en', CounterWords>> = { 'zh-CN': zh, en };
+
 export function words(): CounterWords {
-  return locale() === 'zh-CN' ? zh : en;
+  return WORDS[locale()];
 }
 
 /** The plain-language reason for a problem code; anything unexpected reads as "try again". */
