@@ -47,8 +47,10 @@ function start(root: HTMLElement): void {
       case 'track':
         renderTrack(ctx, current.code);
         break;
-      case 'resident':
       case 'counter':
+        void import('./pages/counter/counter.js').then((page) => page.renderCounter(ctx));
+        break;
+      case 'resident':
       case 'department':
         if (current.page === 'department') renderDepartment(ctx);
         else renderNotBuilt(ctx, current.page);
