@@ -322,7 +322,7 @@ describe('public tracking page in a browser', () => {
   it('answers placeholders plainly for the pages not built yet', async () => {
     const page = await browser.newPage({ locale: 'en' });
     // The pages still to come; each leaves this list when it is built.
-    for (const path of ['/resident', '/counter']) {
+    for (const path of ['/resident']) {
       await page.goto(`${system.urls.portal}${path}`);
       await page.waitForSelector('[data-page="not-built"]');
       expect(await page.textContent('h1')).toContain('not built yet');
