@@ -321,7 +321,7 @@ describe('public tracking page in a browser', () => {
 
   it('answers placeholders plainly for the pages not built yet', async () => {
     const page = await browser.newPage({ locale: 'en' });
-    for (const path of ['/resident', '/counter', '/department']) {
+    for (const path of ['/counter', '/department']) {
       await page.goto(`${system.urls.portal}${path}`);
       await page.waitForSelector('[data-page="not-built"]');
       expect(await page.textContent('h1')).toContain('not built yet');

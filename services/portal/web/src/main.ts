@@ -47,6 +47,9 @@ function start(root: HTMLElement): void {
         renderTrack(ctx, current.code);
         break;
       case 'resident':
+        // Its own chunk: the key, proof and QR code stay off the other pages.
+        void import('./pages/resident/resident.js').then((page) => page.renderResident(ctx));
+        break;
       case 'counter':
       case 'department':
         renderNotBuilt(ctx, current.page);
