@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { createIdentityClient } from '@tongban/clients';
+import { createIdentityClient, createWorkflowClient } from '@tongban/clients';
 import jsqr from 'jsqr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -236,6 +236,202 @@ describe('resident page in a browser', () => {
     expect(watched.problems.filter((p) => p === refused)).toHaveLength(1);
     const others = watched.problems.filter((p) => p !== refused);
     expect(others, others.join('\n')).toEqual([]);
+    await page.close();
+  });
+
+  /** A case officer of `department` (seeded as `<department with hyphens>.officer`). */
+  async function officer(department: string) {
+    const password = (
+      await readFile(join(system.dataDir, 'secrets', 'demo-staff-password'), 'utf8')
+    ).trim();
+    const login = await createIdentityClient({ baseUrl: system.urls.identity }).POST(
+      '/v1/auth/login',
+      { body: { username: `${department.replace(/_/g, '-')}.officer`, password } },
+    );
+    if (!login.data) throw new Error(`officer login: ${login.response.status}`);
+    return createWorkflowClient({ baseUrl: system.urls.workflow, token: login.data.accessToken });
+  }
+
+  for (const locale of ['zh-CN', 'en'] as const) {
+    for (const viewport of [
+      { name: 'desktop', width: 1280, height: 800 },
+      { name: 'phone', width: 360, height: 740 },
+    ]) {
+      it(`shows my cases with their stages and timelines in ${locale} at ${viewport.width} px, accessibly`, async () => {
+        const page = await context.newPage();
+        const watched = await watch(page);
+        await page.setViewportSize({ width: viewport.width, height: viewport.height });
+        await page.addInitScript((l) => localStorage.setItem('tongban.locale', l), locale);
+        await page.goto(`${system.urls.portal}/resident`);
+        await page.waitForSelector('[data-cases-state="shown"]', { timeout: 15_000 });
+        await page.waitForSelector('[data-qr-state="shown"]', { timeout: 15_000 });
+        const zh = locale === 'zh-CN';
+        expect(await page.getAttribute('html', 'lang')).toBe(locale);
+        expect(await page.textContent('#resident-cases-title')).toBe(zh ? '我的办件' : 'My cases');
+        expect(await page.textContent('[data-field="countdown"]')).toMatch(
+          zh ? /^有效期还剩 \d{1,2} 秒$/ : /^Valid for \d{1,2} more seconds?$/,
+        );
+
+        // 陈杰's marriage registration, opened at the civil affairs counter by the seed.
+        const article = page.locator('article.resident-case');
+        expect(await article.count()).toBe(1);
+        const caseId = (await article.getAttribute('data-case-id')) ?? '';
+        const open = await article.locator('.resident-steps li[data-status="open"]').first();
+        const department = (await open.getAttribute('data-department')) ?? '';
+        const workflow = await officer(department);
+        const read = await workflow.GET('/v1/cases/{id}', { params: { path: { id: caseId } } });
+        expect(read.data?.service.code).toBe('marriage_registration');
+        expect(await article.locator('[data-field="service"]').textContent()).toBe(
+          zh ? read.data?.service.name.zh : read.data?.service.name.en,
+        );
+        expect(await article.locator('[data-field="number"]').textContent()).toBe(
+          read.data?.number,
+        );
+        expect(await article.locator('.facts .badge').textContent()).toBe(
+          zh ? '办理中' : 'In progress',
+        );
+        const events = await workflow.GET('/v1/cases/{id}/events', {
+          params: { path: { id: caseId }, query: { limit: 200 } },
+        });
+        const summaries = (events.data?.items ?? []).map((e) => (zh ? e.summary.zh : e.summary.en));
+        expect(summaries.length).toBeGreaterThan(0);
+        expect(
+          await article.locator('.resident-timeline .resident-event').allTextContents(),
+        ).toEqual(summaries);
+        expect(
+          await article
+            .getByRole('button', { name: zh ? '撤回申请' : 'Withdraw the application' })
+            .count(),
+        ).toBe(1);
+
+        expect(await overflow(page), 'the page scrolls sideways').toBeLessThanOrEqual(0);
+        expect(await seriousViolations(page, axe)).toEqual([]);
+        await page.screenshot({
+          path: join(SCREENSHOTS, `resident-${locale}-${viewport.width}.png`),
+          fullPage: true,
+        });
+        expect(watched.problems, watched.problems.join('\n')).toEqual([]);
+        await page.close();
+      });
+    }
+  }
+
+  it('pauses the QR code while the page is hidden and shows a fresh one when it is back', async () => {
+    const page = await context.newPage();
+    const watched = await watch(page);
+    await page.goto(`${system.urls.portal}/resident`);
+    await page.waitForSelector('[data-qr-state="shown"]', { timeout: 15_000 });
+    const first = await page.getAttribute('canvas[data-field="qr"]', 'data-expires-at');
+    const asked = () =>
+      watched.requests.filter((u) => new URL(u).pathname === '/api/identity/v1/presentations')
+        .length;
+    const before = asked();
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      page.evaluate((s) => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => s });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    await setVisibility('hidden');
+    await page.waitForSelector('[data-qr-state="paused"]');
+    expect(await page.isVisible('canvas[data-field="qr"]')).toBe(false);
+    expect(await page.textContent('[data-field="countdown"]')).toBe('');
+    await page.waitForTimeout(1_500);
+    expect(asked()).toBe(before);
+    await setVisibility('visible');
+    await page.waitForSelector('[data-qr-state="shown"]', { timeout: 15_000 });
+    expect(asked()).toBe(before + 1);
+    const second = await page.getAttribute('canvas[data-field="qr"]', 'data-expires-at');
+    expect(Date.parse(second ?? '')).toBeGreaterThan(Date.parse(first ?? ''));
+    const token = await readQr(page);
+    expect((await verify(token)).data?.subjectId).toBe(resident.subjectId);
+    expect(watched.problems, watched.problems.join('\n')).toEqual([]);
+    await page.close();
+  });
+
+  it('renews the QR code before the shown one expires', { timeout: 90_000 }, async () => {
+    const page = await context.newPage();
+    const watched = await watch(page);
+    await page.goto(`${system.urls.portal}/resident`);
+    await page.waitForSelector('[data-qr-state="shown"]', { timeout: 15_000 });
+    const canvas = 'canvas[data-field="qr"]';
+    const first = (await page.getAttribute(canvas, 'data-expires-at')) ?? '';
+    const firstToken = await readQr(page);
+    // Tokens live 60 s; the page asks for the next one 10 s before, so the code never lapses.
+    await page.waitForFunction(
+      ([selector, at]) => document.querySelector(selector)?.getAttribute('data-expires-at') !== at,
+      [canvas, first] as const,
+      { timeout: 60_000, polling: 500 },
+    );
+    const renewedAt = Date.now();
+    expect(renewedAt).toBeLessThan(Date.parse(first));
+    const token = await readQr(page);
+    expect(token).not.toBe(firstToken);
+    expect((await verify(token)).data?.subjectId).toBe(resident.subjectId);
+    expect(watched.problems, watched.problems.join('\n')).toEqual([]);
+    await page.close();
+  });
+
+  it('answers a request for information and then withdraws the application', async () => {
+    const page = await context.newPage();
+    const watched = await watch(page);
+    await page.addInitScript(() => localStorage.setItem('tongban.locale', 'en'));
+    await page.goto(`${system.urls.portal}/resident`);
+    await page.waitForSelector('[data-cases-state="shown"]', { timeout: 15_000 });
+    const article = page.locator('article.resident-case');
+    const caseId = (await article.getAttribute('data-case-id')) ?? '';
+    const open = article.locator('.resident-steps li[data-status="open"]').first();
+    const department = (await open.getAttribute('data-department')) ?? '';
+    const workflow = await officer(department);
+    const read = await workflow.GET('/v1/cases/{id}', { params: { path: { id: caseId } } });
+    const task = read.data?.tasks.find((t) => t.status === 'open' && t.department === department);
+    if (!read.data || !task) throw new Error('no open task to ask from');
+    const asked = await workflow.POST('/v1/cases/{id}/tasks/{taskId}/decision', {
+      params: {
+        path: { id: caseId, taskId: task.id },
+        header: { 'if-match': `"${caseId}.v${read.data.version}"` },
+      },
+      body: {
+        decision: 'request_information',
+        reason: 'Please send <b>your</b> partner’s ID number.',
+      },
+    });
+    expect(asked.response.status).toBe(200);
+
+    await page.reload();
+    await page.waitForSelector('[data-cases-state="shown"]', { timeout: 15_000 });
+    expect(await article.getAttribute('data-status')).toBe('awaiting_information');
+    // The department's words are shown as text, never as markup.
+    expect(await article.locator('[data-field="asked"]').textContent()).toBe(
+      'The department asks: Please send <b>your</b> partner’s ID number.',
+    );
+    expect(await article.locator('b').count()).toBe(0);
+    expect(await seriousViolations(page, axe)).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'resident-asked-en-360.png'), fullPage: true });
+
+    await page.fill('.resident-answer textarea', 'Her ID number is on the marriage record.');
+    await page.click('.resident-answer button[type="submit"]');
+    await page.waitForSelector('.resident-announce:text("Your answer was sent.")', {
+      timeout: 15_000,
+    });
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe('resident-announce');
+    expect(await article.getAttribute('data-status')).toBe('in_progress');
+    expect(
+      await article.locator('.resident-timeline li[data-type="case.information_provided"]').count(),
+    ).toBe(1);
+
+    await page.click('article.resident-case .resident-case-actions button.secondary');
+    await page.fill('.resident-withdraw textarea', 'We will register later.');
+    expect(await seriousViolations(page, axe)).toEqual([]);
+    await page.click('.resident-withdraw button[type="submit"]');
+    await page.waitForSelector('.resident-announce:text("The application was withdrawn.")', {
+      timeout: 15_000,
+    });
+    expect(await article.getAttribute('data-status')).toBe('withdrawn');
+    expect(await article.locator('.facts .badge').textContent()).toBe('Withdrawn');
+    expect(await article.locator('.resident-case-actions').count()).toBe(0);
+    const after = await workflow.GET('/v1/cases/{id}', { params: { path: { id: caseId } } });
+    expect(after.data?.status).toBe('withdrawn');
+    expect(watched.problems, watched.problems.join('\n')).toEqual([]);
     await page.close();
   });
 });

@@ -1,6 +1,7 @@
 /// <reference path="./styles.d.ts" />
 import { h, replaceChildren } from '../../dom.js';
 import { type PageContext, setTitle } from '../../page.js';
+import { myCases } from './cases.js';
 import { type Device, forgetDevice, loadDevice } from './device.js';
 import { liveQr } from './qr.js';
 import { activateDevice, type ResidentApi, ResidentError, residentApi } from './session.js';
@@ -43,8 +44,8 @@ export function renderResident(ctx: PageContext): void {
   void loadDevice().then(
     (device) => {
       if (!body.isConnected) return;
-      if (device) showDevice(body, device);
-      else showActivation(body);
+      if (device) showDevice(ctx, body, device);
+      else showActivation(ctx, body);
     },
     () => {
       if (!body.isConnected) return;
@@ -54,7 +55,7 @@ export function renderResident(ctx: PageContext): void {
   );
 }
 
-function showActivation(body: HTMLElement): void {
+function showActivation(ctx: PageContext, body: HTMLElement): void {
   const w = words();
   body.dataset.residentState = 'activate';
   const input = h('input', {
@@ -97,7 +98,7 @@ function showActivation(body: HTMLElement): void {
     void activateDevice(code, w.deviceLabel, window.location.origin)
       .then((device) => {
         if (!body.isConnected) return;
-        showDevice(body, device);
+        showDevice(ctx, body, device);
         body.querySelector<HTMLElement>('#resident-qr-title')?.focus();
       })
       .catch((cause: unknown) => {
@@ -114,15 +115,15 @@ function showActivation(body: HTMLElement): void {
   replaceChildren(body, form);
 }
 
-function showDevice(body: HTMLElement, device: Device): void {
+function showDevice(ctx: PageContext, body: HTMLElement, device: Device): void {
   const api = apiFor(device);
   body.dataset.residentState = 'active';
   const qr = liveQr(api);
   qr.querySelector('h2')?.setAttribute('tabindex', '-1');
-  replaceChildren(body, qr, deviceFooter(body, device));
+  replaceChildren(body, qr, myCases(ctx, api), deviceFooter(ctx, body, device));
 }
 
-function deviceFooter(body: HTMLElement, device: Device): HTMLElement {
+function deviceFooter(ctx: PageContext, body: HTMLElement, device: Device): HTMLElement {
   const w = words();
   const forget = h('button', { type: 'button', class: 'secondary' }, w.forget);
   const area = h('div', { class: 'resident-forget' });
@@ -140,7 +141,7 @@ function deviceFooter(body: HTMLElement, device: Device): HTMLElement {
       void forgetDevice().finally(() => {
         session = undefined;
         if (!body.isConnected) return;
-        showActivation(body);
+        showActivation(ctx, body);
         body.querySelector<HTMLInputElement>('#activation-code')?.focus();
       });
     });

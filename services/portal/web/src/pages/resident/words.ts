@@ -65,6 +65,7 @@ const zh = {
   answerLabel: '您的答复',
   answerHint: '请答复部门的要求。提交后，相关环节恢复办理。',
   answerSubmit: '提交答复',
+  answerEmpty: '请填写答复。',
   answered: '答复已提交。',
   actionFailed: {
     case_closed: '此办件已办结，不能再操作。',
@@ -188,6 +189,7 @@ const en: ResidentWords = {
   answerLabel: 'Your answer',
   answerHint: 'Answer what the department asked. Once sent, the stage is worked on again.',
   answerSubmit: 'Send the answer',
+  answerEmpty: 'Please write your answer.',
   answered: 'Your answer was sent.',
   actionFailed: {
     case_closed: 'This case is closed; nothing more can be done on it.',
