@@ -434,4 +434,68 @@ describe('resident page in a browser', () => {
     expect(watched.problems, watched.problems.join('\n')).toEqual([]);
     await page.close();
   });
+
+  it('lists who verified me and who read my data, each read checked against the signed head in the browser', async () => {
+    for (const locale of ['zh-CN', 'en'] as const) {
+      const page = await context.newPage();
+      const watched = await watch(page);
+      await page.addInitScript((l) => localStorage.setItem('tongban.locale', l), locale);
+      await page.goto(`${system.urls.portal}/resident`);
+      await page.waitForSelector('[data-verifications-state="shown"]', { timeout: 15_000 });
+      await page.waitForSelector('[data-reads-state="verified"]', { timeout: 15_000 });
+      const zh = locale === 'zh-CN';
+      // The scans of the earlier tests, at the public security counter named "browser test".
+      const scans = page.locator('.resident-verifications li[data-method="presentation"]');
+      expect(await scans.count()).toBeGreaterThanOrEqual(2);
+      expect(await scans.first().textContent()).toContain(zh ? '公安局' : 'Public Security');
+      expect(await scans.first().textContent()).toContain('browser test');
+      // The seed checked 陈杰's ID card at the civil affairs counter before applying.
+      expect(
+        await page.locator('.resident-verifications li[data-method="in_person"]').count(),
+      ).toBeGreaterThanOrEqual(1);
+
+      const reads = page.locator('.resident-reads li');
+      expect(await reads.count()).toBeGreaterThan(0);
+      const states = await page.$$eval('.resident-reads li', (items) =>
+        items.map((li) => li.getAttribute('data-entry-status')),
+      );
+      expect(states.every((s) => s === 'verified' || s === 'pending')).toBe(true);
+      expect(await page.textContent('[data-field="verdict"]')).toMatch(
+        zh ? /^已核验/ : /^Verified/,
+      );
+      expect(await overflow(page), 'the page scrolls sideways').toBeLessThanOrEqual(0);
+      expect(await seriousViolations(page, axe)).toEqual([]);
+      await page.screenshot({
+        path: join(SCREENSHOTS, `resident-transparency-${locale}-360.png`),
+        fullPage: true,
+      });
+      expect(watched.problems, watched.problems.join('\n')).toEqual([]);
+      await page.close();
+    }
+  });
+
+  it('says plainly when the access log does not match its signed head', async () => {
+    const page = await context.newPage();
+    const watched = await watch(page);
+    await page.addInitScript(() => localStorage.setItem('tongban.locale', 'en'));
+    // A log that rewrites one entry's purpose: its inclusion proof no longer holds.
+    await page.route('**/api/records/v1/me/access-log**', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as {
+        items: { entry: { purpose: string }; leafIndex: number | null }[];
+      };
+      const sequenced = body.items.find((item) => item.leafIndex !== null);
+      if (sequenced) sequenced.entry.purpose = 'nothing to see here';
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${system.urls.portal}/resident`);
+    await page.waitForSelector('[data-reads-state="invalid"]', { timeout: 15_000 });
+    expect(await page.textContent('[data-field="verdict"]')).toMatch(/^Not verified/);
+    const invalid = page.locator('.resident-reads li[data-entry-status="invalid"]');
+    expect(await invalid.count()).toBe(1);
+    expect(await invalid.textContent()).toContain('nothing to see here');
+    expect(await seriousViolations(page, axe)).toEqual([]);
+    expect(watched.problems, watched.problems.join('\n')).toEqual([]);
+    await page.close();
+  });
 });

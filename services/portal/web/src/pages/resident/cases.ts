@@ -312,7 +312,7 @@ function caseView(
             department(task.department),
             task.decidedAt
               ? ` · ${dateTime(task.decidedAt, lang)}`
-              : task.dueAt
+              : task.dueAt && task.status !== 'cancelled'
                 ? ` · ${m.dueBy(lastDay(task.dueAt, lang))}`
                 : '',
           ),

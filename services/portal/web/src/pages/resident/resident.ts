@@ -5,6 +5,7 @@ import { myCases } from './cases.js';
 import { type Device, forgetDevice, loadDevice } from './device.js';
 import { liveQr } from './qr.js';
 import { activateDevice, type ResidentApi, ResidentError, residentApi } from './session.js';
+import { myAccessLog, myVerifications } from './transparency.js';
 import { words } from './words.js';
 import './resident.css';
 
@@ -120,7 +121,14 @@ function showDevice(ctx: PageContext, body: HTMLElement, device: Device): void {
   body.dataset.residentState = 'active';
   const qr = liveQr(api);
   qr.querySelector('h2')?.setAttribute('tabindex', '-1');
-  replaceChildren(body, qr, myCases(ctx, api), deviceFooter(ctx, body, device));
+  replaceChildren(
+    body,
+    qr,
+    myCases(ctx, api),
+    myVerifications(api),
+    myAccessLog(ctx, api),
+    deviceFooter(ctx, body, device),
+  );
 }
 
 function deviceFooter(ctx: PageContext, body: HTMLElement, device: Device): HTMLElement {

@@ -4,6 +4,7 @@ const zh = {
   title: '我的通办',
   intro: '在这台设备上出示身份二维码，查看您的办件，以及谁核验过您的身份、谁查阅过您的资料。',
   checking: '正在读取本设备…',
+  loading: '正在读取…',
   storageUnavailable: '此浏览器无法保存设备密钥（可能处于隐私模式）。请换用普通窗口。',
   activateTitle: '激活本设备',
   activateHint: '输入您的激活通知书上的激活码（16 位字母和数字，可带连字符）。激活码只能使用一次。',
@@ -117,6 +118,7 @@ const en: ResidentWords = {
   intro:
     'Show your identity QR code from this device, follow your cases, and see who verified you and who read your data.',
   checking: 'Reading this device…',
+  loading: 'Loading…',
   storageUnavailable:
     'This browser cannot keep a device key (it may be in private mode). Please use a normal window.',
   activateTitle: 'Activate this device',
