@@ -318,15 +318,4 @@ describe('public tracking page in a browser', () => {
     expect(watched.problems, watched.problems.join('\n')).toEqual([]);
     await context.close();
   });
-
-  it('answers placeholders plainly for the pages not built yet', async () => {
-    const page = await browser.newPage({ locale: 'en' });
-    // The pages still to come; each leaves this list when it is built.
-    for (const path of ['/resident']) {
-      await page.goto(`${system.urls.portal}${path}`);
-      await page.waitForSelector('[data-page="not-built"]');
-      expect(await page.textContent('h1')).toContain('not built yet');
-    }
-    await page.close();
-  });
 });

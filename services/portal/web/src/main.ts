@@ -3,7 +3,7 @@ import { renderShell } from './layout.js';
 import type { PageContext } from './page.js';
 import { renderDepartment } from './pages/department/index.js';
 import { renderHome } from './pages/home.js';
-import { renderNotBuilt, renderNotFound } from './pages/other.js';
+import { renderNotFound } from './pages/other.js';
 import { renderTrack } from './pages/track.js';
 
 type Route =
@@ -47,13 +47,15 @@ function start(root: HTMLElement): void {
       case 'track':
         renderTrack(ctx, current.code);
         break;
+      case 'resident':
+        // Its own chunk: the key, proof and QR code stay off the other pages.
+        void import('./pages/resident/resident.js').then((page) => page.renderResident(ctx));
+        break;
       case 'counter':
         void import('./pages/counter/counter.js').then((page) => page.renderCounter(ctx));
         break;
-      case 'resident':
       case 'department':
-        if (current.page === 'department') renderDepartment(ctx);
-        else renderNotBuilt(ctx, current.page);
+        renderDepartment(ctx);
         break;
       case 'not-found':
         renderNotFound(ctx);
