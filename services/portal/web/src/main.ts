@@ -3,12 +3,14 @@ import { renderShell } from './layout.js';
 import type { PageContext } from './page.js';
 import { renderHome } from './pages/home.js';
 import { renderNotBuilt, renderNotFound } from './pages/other.js';
+import { renderStaff } from './pages/staff/staff.js';
 import { renderTrack } from './pages/track.js';
 
 type Route =
   | { readonly page: 'home' }
   | { readonly page: 'track'; readonly code: string }
   | { readonly page: 'resident' | 'counter' | 'department' }
+  | { readonly page: 'staff' }
   | { readonly page: 'not-found' };
 
 /** The page for a path; the portal serves this same shell for each of them. */
@@ -24,6 +26,7 @@ export function route(pathname: string): Route {
     }
     return { page: 'track', code };
   }
+  if (/^\/staff\/?$/.test(pathname)) return { page: 'staff' };
   const section = /^\/(resident|counter|department)\/?$/.exec(pathname)?.[1];
   if (section === 'resident' || section === 'counter' || section === 'department') {
     return { page: section };
@@ -50,6 +53,9 @@ function start(root: HTMLElement): void {
       case 'counter':
       case 'department':
         renderNotBuilt(ctx, current.page);
+        break;
+      case 'staff':
+        renderStaff(ctx);
         break;
       case 'not-found':
         renderNotFound(ctx);
