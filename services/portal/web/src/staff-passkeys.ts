@@ -1,10 +1,6 @@
-import {
-  browserSupportsWebAuthn,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  startAuthentication,
-  startRegistration,
-  WebAuthnError,
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/browser';
 import type { IdentityClient, IdentityPaths } from '@tongban/clients';
 import { h } from './dom.js';
@@ -15,7 +11,11 @@ import { locale } from './i18n.js';
  * turns identity's JSON options into navigator.credentials calls and the authenticator's answer
  * back into JSON (base64url throughout); identity verifies everything. This module keeps no
  * session: sign-in hands identity's answer to staff-session.ts, which keeps it.
+ *
+ * The library is loaded on the first passkey step, not with the page: every staff page shows
+ * the sign-in form, few visits use a passkey, and the public pages never do.
  */
+const webauthn = () => import('@simplewebauthn/browser');
 
 /** What POST /v1/auth/passkeys/login answers: the same as password sign-in. */
 export type StaffSignInAnswer =
@@ -30,7 +30,7 @@ export type PasskeyResult<T> =
 
 /** Whether this browser can make and use passkeys at all (WebAuthn in a secure context). */
 export function passkeysSupported(): boolean {
-  return browserSupportsWebAuthn();
+  return typeof window.PublicKeyCredential === 'function';
 }
 
 function problemCode(error: unknown): string {
@@ -50,12 +50,10 @@ function extensions(response: {
  * time out, gets NotAllowedError: the browser deliberately does not say which, so neither do we.
  */
 function ceremonyCode(error: unknown): string {
-  if (error instanceof WebAuthnError) {
-    if (error.code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED') {
-      return 'passkey_already_registered';
-    }
-    if (error.code === 'ERROR_CEREMONY_ABORTED') return 'passkey_cancelled';
-  }
+  // The library's WebAuthnError carries a code; the browser's DOMException only a name.
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED') return 'passkey_already_registered';
+  if (code === 'ERROR_CEREMONY_ABORTED') return 'passkey_cancelled';
   const name = (error as { name?: unknown } | undefined)?.name;
   if (name === 'NotAllowedError' || name === 'AbortError') return 'passkey_cancelled';
   if (name === 'InvalidStateError') return 'passkey_already_registered';
@@ -70,6 +68,7 @@ export async function passkeySignIn(
   try {
     const options = await identity.POST('/v1/auth/passkeys/login/options');
     if (options.data === undefined) return { ok: false, code: problemCode(options.error) };
+    const { startAuthentication } = await webauthn();
     let response: Awaited<ReturnType<typeof startAuthentication>>;
     try {
       response = await startAuthentication({
@@ -99,6 +98,7 @@ export async function registerPasskey(
   try {
     const options = await identity.POST('/v1/auth/passkeys/registration/options');
     if (options.data === undefined) return { ok: false, code: problemCode(options.error) };
+    const { startRegistration } = await webauthn();
     let response: Awaited<ReturnType<typeof startRegistration>>;
     try {
       response = await startRegistration({
