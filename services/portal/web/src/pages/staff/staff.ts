@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { h, replaceChildren } from '../../dom.js';
 import { dateTime } from '../../format.js';
 import { locale } from '../../i18n.js';
