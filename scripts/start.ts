@@ -120,6 +120,12 @@ const staffPassword = demo ? await demoSecret('demo-staff-password') : undefined
 const workflowClientSecret =
   env.WORKFLOW_CLIENT_SECRET ?? (demo ? await demoSecret('workflow-client-secret', 32) : undefined);
 
+const portalPort = services.find((s) => s.name === 'portal')?.port;
+const demoPasskeyOrigin =
+  demo && !env.WEBAUTHN_RP_ID && !env.WEBAUTHN_ORIGINS
+    ? `http://localhost:${portalPort}`
+    : undefined;
+
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
@@ -143,6 +149,11 @@ function startService(spec: ServiceSpec): ChildProcess {
         : {}),
       ...(spec.name === 'identity' && !env.IDENTITY_PUBLIC_URLS
         ? { IDENTITY_PUBLIC_URLS: `${byName.identity},${byName.portal}/api/identity` }
+        : {}),
+      // Staff passkeys are bound to the page's origin; WebAuthn takes no IP address as the
+      // relying party, so the demo portal's passkey origin is localhost on the portal's port.
+      ...(spec.name === 'identity' && demoPasskeyOrigin
+        ? { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: demoPasskeyOrigin }
         : {}),
       ...(spec.name === 'workflow' && !env.WORKFLOW_PUBLIC_URLS
         ? { WORKFLOW_PUBLIC_URLS: `${byName.workflow},${byName.portal}/api/workflow` }
@@ -272,6 +283,11 @@ if (!stopping) {
     '',
     'Tongban is running:',
     `  portal    ${byName.portal}/`,
+    ...(demoPasskeyOrigin
+      ? [
+          `            staff passkeys work at ${demoPasskeyOrigin}/staff (a passkey needs a host name)`,
+        ]
+      : []),
     `  identity  ${byName.identity}   API docs ${byName.identity}/docs`,
     `  workflow  ${byName.workflow}   API docs ${byName.workflow}/docs`,
     `  records   ${byName.records}   API docs ${byName.records}/docs`,

@@ -53,6 +53,7 @@ describe('portal', () => {
       '/resident',
       '/counter',
       '/department',
+      '/staff',
     ]) {
       const res = await t.app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
@@ -107,6 +108,7 @@ describe('portal', () => {
       'GET /counter',
       'GET /department',
       'GET /resident',
+      'GET /staff',
       'GET /track/*',
     ]);
   });

@@ -20,6 +20,8 @@ describe('web/src/main route()', () => {
     expect(route('/resident')).toEqual({ page: 'resident' });
     expect(route('/counter/')).toEqual({ page: 'counter' });
     expect(route('/department')).toEqual({ page: 'department' });
+    expect(route('/staff')).toEqual({ page: 'staff' });
+    expect(route('/staff/')).toEqual({ page: 'staff' });
     expect(route('/track/a/b')).toEqual({ page: 'not-found' });
     expect(route('/admin')).toEqual({ page: 'not-found' });
   });

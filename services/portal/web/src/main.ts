@@ -4,12 +4,14 @@ import type { PageContext } from './page.js';
 import { renderDepartment } from './pages/department/index.js';
 import { renderHome } from './pages/home.js';
 import { renderNotFound } from './pages/other.js';
+import { renderStaff } from './pages/staff/staff.js';
 import { renderTrack } from './pages/track.js';
 
 type Route =
   | { readonly page: 'home' }
   | { readonly page: 'track'; readonly code: string }
   | { readonly page: 'resident' | 'counter' | 'department' }
+  | { readonly page: 'staff' }
   | { readonly page: 'not-found' };
 
 /** The page for a path; the portal serves this same shell for each of them. */
@@ -25,6 +27,7 @@ export function route(pathname: string): Route {
     }
     return { page: 'track', code };
   }
+  if (/^\/staff\/?$/.test(pathname)) return { page: 'staff' };
   const section = /^\/(resident|counter|department)\/?$/.exec(pathname)?.[1];
   if (section === 'resident' || section === 'counter' || section === 'department') {
     return { page: section };
@@ -56,6 +59,9 @@ function start(root: HTMLElement): void {
         break;
       case 'department':
         renderDepartment(ctx);
+        break;
+      case 'staff':
+        renderStaff(ctx);
         break;
       case 'not-found':
         renderNotFound(ctx);

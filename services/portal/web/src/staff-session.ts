@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import {
   createIdentityClient,
   createRecordsClient,
@@ -9,6 +10,15 @@ import {
 import { h, replaceChildren } from './dom.js';
 import { locale } from './i18n.js';
 import type { PageContext } from './page.js';
+import {
+  passkeyFailure,
+  passkeySignIn,
+  passkeysSupported,
+  passkeyWords,
+  registerPasskeyButton,
+  type StaffSignInAnswer,
+} from './staff-passkeys.js';
+import './staff-session.css';
 
 /** A signed-in member of staff, as identity's sign-in answered. */
 export interface StaffSession {
@@ -64,6 +74,20 @@ export type SignInResult =
   | { readonly ok: true; readonly session: StaffSession }
   | { readonly ok: false; readonly code: string };
 
+/** Keeps identity's sign-in answer (password or passkey: the same shape) as this tab's session. */
+function keep(answer: StaffSignInAnswer): StaffSession {
+  const session: StaffSession = {
+    accessToken: answer.accessToken,
+    expiresAt: Date.now() + answer.expiresIn * 1000,
+    username: answer.staff.username,
+    displayName: answer.staff.displayName,
+    department: answer.staff.department,
+    roles: answer.staff.roles,
+  };
+  sessionStorage.setItem(KEY, JSON.stringify(session));
+  return session;
+}
+
 /** Password sign-in (POST /v1/auth/login); a department may require passkeys instead. */
 export async function signInWithPassword(
   ctx: Pick<PageContext, 'api'>,
@@ -76,19 +100,16 @@ export async function signInWithPassword(
       const code = (res.error as { code?: unknown } | undefined)?.code;
       return { ok: false, code: typeof code === 'string' ? code : 'unavailable' };
     }
-    const session: StaffSession = {
-      accessToken: res.data.accessToken,
-      expiresAt: Date.now() + res.data.expiresIn * 1000,
-      username: res.data.staff.username,
-      displayName: res.data.staff.displayName,
-      department: res.data.staff.department,
-      roles: res.data.staff.roles,
-    };
-    sessionStorage.setItem(KEY, JSON.stringify(session));
-    return { ok: true, session };
+    return { ok: true, session: keep(res.data) };
   } catch {
     return { ok: false, code: 'unavailable' };
   }
+}
+
+/** Passkey sign-in (POST /v1/auth/passkeys/login): no username; the passkey names its owner. */
+export async function signInWithPasskey(ctx: Pick<PageContext, 'api'>): Promise<SignInResult> {
+  const result = await passkeySignIn(ctx.api.identity);
+  return result.ok ? { ok: true, session: keep(result.value) } : result;
 }
 
 const words = {
@@ -99,11 +120,12 @@ const words = {
     submit: '登录',
     signedInAs: '已登录：',
     signOut: '退出登录',
+    myPasskeys: '我的通行密钥',
     failed: {
       unauthorized: '用户名或密码不正确。',
       rate_limited: '尝试次数过多，请稍后再试。',
       account_locked: '账户已被锁定，请联系部门管理员。',
-      passkey_required: '本部门要求使用通行密钥登录。',
+      passkey_required: '本部门要求使用通行密钥登录，请点击下方“使用通行密钥登录”。',
       unavailable: '暂时无法登录，请稍后再试。',
     } as Record<string, string>,
   },
@@ -114,17 +136,22 @@ const words = {
     submit: 'Sign in',
     signedInAs: 'Signed in as ',
     signOut: 'Sign out',
+    myPasskeys: 'My passkeys',
     failed: {
       unauthorized: 'The username or password is not right.',
       rate_limited: 'Too many attempts; try again shortly.',
       account_locked: 'The account is locked; ask your department administrator.',
-      passkey_required: 'Your department requires a passkey to sign in.',
+      passkey_required:
+        'Your department requires a passkey to sign in: use “Sign in with a passkey” below.',
       unavailable: 'Signing in is not possible right now; try again shortly.',
     } as Record<string, string>,
   },
 };
 
-/** The sign-in form; calls `onSignedIn` once identity accepted the password. */
+/**
+ * The sign-in form, and below it passkey sign-in where the browser supports WebAuthn; calls
+ * `onSignedIn` once identity accepted the password or the passkey.
+ */
 export function renderSignIn(
   ctx: PageContext,
   container: HTMLElement,
@@ -159,6 +186,7 @@ export function renderSignIn(
     submit,
     status,
   );
+  const passkey = passkeysSupported() ? passkeySection(ctx, onSignedIn) : undefined;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     submit.disabled = true;
@@ -170,28 +198,94 @@ export function renderSignIn(
         }
         status.textContent = w.failed[result.code] ?? w.failed.unavailable ?? '';
         password.value = '';
-        password.focus();
+        // The department takes passkeys only: the way forward is the passkey button.
+        if (result.code === 'passkey_required' && passkey) passkey.button.focus();
+        else password.focus();
       })
       .finally(() => {
         submit.disabled = false;
       });
   });
-  replaceChildren(container, form);
+  replaceChildren(container, form, passkey?.section);
   username.focus();
 }
 
-/** "Signed in as …" with a sign-out button, for the top of a staff page. */
-export function staffBar(session: StaffSession, onSignOut: () => void): HTMLElement {
+function passkeySection(
+  ctx: PageContext,
+  onSignedIn: (session: StaffSession) => void,
+): { section: HTMLElement; button: HTMLButtonElement } {
+  const w = passkeyWords();
+  const status = h('p', { class: 'form-error', role: 'alert', 'aria-live': 'assertive' });
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      'data-action': 'passkey-sign-in',
+      'aria-describedby': 'staff-passkey-hint',
+    },
+    w.signInWithPasskey,
+  );
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    status.textContent = '';
+    void signInWithPasskey(ctx)
+      .then((result) => {
+        if (result.ok) {
+          onSignedIn(result.session);
+          return;
+        }
+        status.textContent = passkeyFailure(result.code);
+        button.focus();
+      })
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+  const section = h(
+    'section',
+    { class: 'staff-passkey-sign-in', 'aria-labelledby': 'staff-passkey-title' },
+    h('h2', { id: 'staff-passkey-title' }, w.passkeyTitle),
+    button,
+    h('p', { id: 'staff-passkey-hint', class: 'hint' }, w.passkeyHint),
+    status,
+  );
+  return { section, button };
+}
+
+/**
+ * "Signed in as …" with a sign-out button, for the top of a staff page; also registers a passkey
+ * for this member and links to the page listing their passkeys.
+ */
+export function staffBar(
+  session: StaffSession,
+  onSignOut: () => void,
+  options: { readonly onPasskeyRegistered?: () => void } = {},
+): HTMLElement {
   const w = words[locale()];
   const out = h('button', { type: 'button', class: 'secondary' }, w.signOut);
   out.addEventListener('click', () => {
     signOut();
     onSignOut();
   });
+  const status = h('span', { class: 'staff-bar-status', role: 'status' });
+  const register = passkeysSupported()
+    ? registerPasskeyButton(staffApi(session).identity, status, {
+        className: 'secondary',
+        onRegistered: () => options.onPasskeyRegistered?.(),
+      })
+    : undefined;
   return h(
     'div',
     { class: 'staff-bar' },
-    h('span', {}, w.signedInAs, `${session.displayName} (${session.department})`),
+    h(
+      'span',
+      { class: 'staff-bar-who' },
+      w.signedInAs,
+      `${session.displayName} (${session.department})`,
+    ),
+    h('a', { href: '/staff', 'data-link': true }, w.myPasskeys),
+    register,
     out,
+    status,
   );
 }

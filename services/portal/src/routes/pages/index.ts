@@ -4,7 +4,14 @@ import fastifyStatic from '@fastify/static';
 import { publicScope, type ServiceInstance } from '@tongban/service-kit';
 
 /** The paths the front end draws: each gets the same shell, and its router picks the page. */
-export const PAGE_PATHS = ['/', '/track/*', '/resident', '/counter', '/department'] as const;
+export const PAGE_PATHS = [
+  '/',
+  '/track/*',
+  '/resident',
+  '/counter',
+  '/department',
+  '/staff',
+] as const;
 
 // Shown when dist/ is missing, so a fresh clone run without `npm start` says what to do instead
 // of answering 404. Plain HTML with no script or style: the same CSP applies.
