@@ -248,7 +248,7 @@ describe('resident page: applying for a service and my consents, in a browser', 
     expect(await overflow(page), 'the page scrolls sideways').toBeLessThanOrEqual(0);
     expect(await seriousViolations(page, axe)).toEqual([]);
     await page.screenshot({
-      path: join(SCREENSHOTS, 'resident-apply-zh-CN-360.png'),
+      path: join(SCREENSHOTS, 'resident-applied-zh-CN-360.png'),
       fullPage: true,
     });
     expect(watched.problems, watched.problems.join('\n')).toEqual([]);
