@@ -12,6 +12,9 @@ type MyCase =
 type CaseEvent =
   WorkflowPaths['/v1/cases/{id}/events']['get']['responses'][200]['content']['application/json']['items'][number];
 
+/** Dispatched on the "my cases" section to have it read the cases again. */
+export const CASES_CHANGED = 'resident-cases-changed';
+
 /** A resident has a handful of cases; the caps only guard against a runaway cursor. */
 const MAX_PAGES = 10;
 
@@ -227,6 +230,8 @@ export function myCases(ctx: PageContext, api: ResidentApi): HTMLElement {
     return area;
   }
 
+  // Another part of the page (a new application) asks for the list to be read again.
+  section.addEventListener(CASES_CHANGED, () => void load());
   replaceChildren(list, h('p', {}, w.casesLoading));
   void load();
   return section;

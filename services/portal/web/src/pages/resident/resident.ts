@@ -1,13 +1,16 @@
 /// <reference path="./styles.d.ts" />
 import { h, replaceChildren } from '../../dom.js';
 import { type PageContext, setTitle } from '../../page.js';
-import { myCases } from './cases.js';
+import { applyForService } from './apply.js';
+import { CASES_CHANGED, myCases } from './cases.js';
+import { myConsents } from './consents.js';
 import { type Device, forgetDevice, loadDevice } from './device.js';
 import { liveQr } from './qr.js';
 import { activateDevice, type ResidentApi, ResidentError, residentApi } from './session.js';
 import { myAccessLog, myVerifications } from './transparency.js';
 import { words } from './words.js';
 import './resident.css';
+import './services.css';
 
 // The session outlives a redraw (a language switch), so the page does not sign in again; it is
 // dropped with the device.
@@ -121,10 +124,13 @@ function showDevice(ctx: PageContext, body: HTMLElement, device: Device): void {
   body.dataset.residentState = 'active';
   const qr = liveQr(api);
   qr.querySelector('h2')?.setAttribute('tabindex', '-1');
+  const cases = myCases(ctx, api);
   replaceChildren(
     body,
     qr,
-    myCases(ctx, api),
+    applyForService(ctx, api, () => cases.dispatchEvent(new Event(CASES_CHANGED))),
+    cases,
+    myConsents(ctx, api),
     myVerifications(api),
     myAccessLog(ctx, api),
     deviceFooter(ctx, body, device),
