@@ -119,6 +119,7 @@ describe('counter page: enrolling residents and new activation codes', () => {
   async function signedIn(
     locale: (typeof LOCALES)[number],
     viewport: { width: number; height: number } = VIEWPORTS[0],
+    username = CLERK,
   ): Promise<{ context: BrowserContext; page: Page; watched: Watched }> {
     const context = await browser.newContext({
       locale,
@@ -127,7 +128,7 @@ describe('counter page: enrolling residents and new activation codes', () => {
     const page = await context.newPage();
     const watched = await watch(page);
     await page.goto(`${system.urls.portal}/counter`);
-    await page.fill('#staff-username', CLERK);
+    await page.fill('#staff-username', username);
     await page.fill('#staff-password', password);
     await page.click('.staff-sign-in button[type="submit"]');
     await page.waitForSelector('#enrol-name', { timeout: 15_000 });
@@ -328,6 +329,30 @@ describe('counter page: enrolling residents and new activation codes', () => {
     const device = await activateWith(second, 'second.json');
     expect(device.subjectId).toBe(enrolled.subjectId);
     expect(watched.problems, watched.problems.join('\n')).toEqual([]);
+    await context.close();
+  });
+
+  it('tells a member of staff who may not enrol so, in plain words', async () => {
+    // A case officer is no counter clerk: identity answers 403 forbidden.
+    const { context, page, watched } = await signedIn(
+      'en',
+      VIEWPORTS[0],
+      'public-security.officer',
+    );
+    await fillEnrolment(page, {
+      fullName: '孙八',
+      birthDate: '1985-01-01',
+      phone: '13800000888',
+      number: idNumber(100),
+    });
+    await page.click('.counter-enrol-form button[type="submit"]');
+    await page.waitForFunction(() => document.querySelector('#enrol-error')?.textContent, null, {
+      timeout: 15_000,
+    });
+    expect(await page.textContent('#enrol-error')).toBe('Your account is not allowed to do this.');
+    expect(await page.$('#enrol-letter')).toBeNull();
+    const unexpected = watched.problems.filter((p) => !refusedFetch(403).test(p));
+    expect(unexpected, unexpected.join('\n')).toEqual([]);
     await context.close();
   });
 
