@@ -11,6 +11,7 @@ import {
   staffApi,
   staffBar,
 } from '../../staff-session.js';
+import type { Issued } from './activation.js';
 import {
   type Case,
   type Outcome,
@@ -23,6 +24,8 @@ import {
   verifyInPerson,
   verifyPresentation,
 } from './api.js';
+import { enrolSection } from './enrol.js';
+import { reissueSection } from './reissue.js';
 import { type CameraScan, decodeFile, startCamera } from './scan.js';
 import { collectForm, type FieldSpec, fieldsOf } from './schema-form.js';
 import { type CounterWords, reasonFor, words } from './words.js';
@@ -42,8 +45,11 @@ interface DeskState {
   failure?: string;
   applied?: Case;
   serviceCode?: string;
+  reissued?: Issued;
 }
 let desk: DeskState = {};
+// The last enrolment's letter, kept across a redraw (language switch) and a new verification.
+let enrolled: Issued | undefined;
 let camera: CameraScan | undefined;
 
 const COUNTER_KEY = 'tongban.counter-name';
@@ -76,6 +82,7 @@ export function renderCounter(ctx: PageContext): void {
   const session = currentStaff();
   if (!session) {
     desk = {};
+    enrolled = undefined;
     const box = h('div', {});
     replaceChildren(page, h('h1', { tabindex: -1 }, w.title), box);
     renderSignIn(ctx, box, () => {
@@ -124,6 +131,7 @@ class Desk {
       h('h1', { tabindex: -1 }, w.title),
       staffBar(this.session, () => {
         desk = {};
+        enrolled = undefined;
         renderCounter(this.ctx);
       }),
       h('p', { class: 'lead' }, w.intro),
@@ -143,6 +151,9 @@ class Desk {
       ),
       this.result,
       this.resident,
+      enrolSection(this.api, w, enrolled, (issued) => {
+        enrolled = issued;
+      }),
     );
     this.showResult();
   }
@@ -390,6 +401,12 @@ class Desk {
         h('h2', { id: 'apply-title' }, this.w.applyTitle),
         apply,
       ),
+      // A lost phone: a new activation code, only after the ID document was checked in person.
+      verified.method === 'in_person'
+        ? reissueSection(this.api, this.w, verified, desk.reissued, (issued) => {
+            if (desk.verified === verified) desk.reissued = issued;
+          })
+        : null,
     );
     void this.loadCases(verified, cases);
     void this.drawApply(verified, apply);
