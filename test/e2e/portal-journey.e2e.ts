@@ -86,6 +86,8 @@ async function readQr(page: Page, selector: string): Promise<string> {
   return code.data;
 }
 
+const COUNTER_NAME = '<img src=x onerror=alert(1)> window 2';
+
 describe('one resident, counter to approval, in real pages', () => {
   let system: RunningSystem;
   let browser: Browser;
@@ -133,7 +135,8 @@ describe('one resident, counter to approval, in real pages', () => {
     const counter = await clerkContext.newPage();
     const counterWatched = await watch(counter);
     await signIn(counter, '/counter', CLERK, '#enrol-name');
-    await counter.fill('#counter-name', 'window 2');
+    // Markup in the counter name must reach every page that shows it as plain text.
+    await counter.fill('#counter-name', COUNTER_NAME);
     await counter.fill('#enrol-name', RESIDENT);
     await counter.fill('#enrol-birth-date', '1986-02-14');
     await counter.fill('#enrol-phone', '13800000777');
@@ -195,7 +198,7 @@ describe('one resident, counter to approval, in real pages', () => {
       timeout: 20_000,
     });
     expect(await counter.textContent('[data-attribute="fullName"]')).toBe(RESIDENT);
-    expect(await counter.textContent('[data-field="counter"]')).toBe('window 2');
+    expect(await counter.textContent('[data-field="counter"]')).toBe(COUNTER_NAME);
     await counter.waitForSelector('#resident-cases[data-state="loaded"]', { timeout: 15_000 });
 
     // The clerk applies for the restaurant through the page's form.
@@ -278,6 +281,12 @@ describe('one resident, counter to approval, in real pages', () => {
     expect(pulls.length).toBeGreaterThan(0);
     expect(pulls.map((p) => p.status)).toEqual(pulls.map(() => 'verified'));
     expect(await phone.textContent('[data-field="verdict"]')).toMatch(/^已核验/);
+    // "Who verified me" names the counter as the clerk typed it: as text, never as an element.
+    await phone.waitForSelector('[data-verifications-state="shown"]', { timeout: 15_000 });
+    expect(await phone.textContent('.resident-verifications')).toContain(COUNTER_NAME);
+    expect(await phone.$$('.resident-verifications img')).toHaveLength(0);
+    expect(await counter.textContent('#counter-result')).toContain(COUNTER_NAME);
+    expect(await counter.$$('#counter-result img')).toHaveLength(0);
     await phone.screenshot({
       path: join(SCREENSHOTS, 'journey-resident-approved-zh-CN-360.png'),
       fullPage: true,
