@@ -24,6 +24,12 @@ function apiFor(device: Device): ResidentApi {
 }
 
 /** 16 Crockford characters however they were typed (spaces, hyphens, lower case). */
+/** What the activation letter's QR holds (`tongban:activate:<code>`), or a bare code. */
+export function codeFromLetterQr(text: string): string | undefined {
+  const match = /^tongban:activate:(.+)$/i.exec(text.trim());
+  return normaliseCode(match ? (match[1] ?? '') : text);
+}
+
 function normaliseCode(input: string): string | undefined {
   const code = input.toUpperCase().replace(/[\s-]+/g, '');
   return /^[0-9A-Z]{16}$/.test(code) ? code : undefined;
@@ -116,6 +122,42 @@ function showActivation(ctx: PageContext, body: HTMLElement): void {
         input.focus();
       });
   });
+  // The letter's QR, photographed: decoded in the browser (jsQR, loaded only now), then the same
+  // activation as a typed code.
+  const photo = h('input', {
+    id: 'activation-photo',
+    type: 'file',
+    accept: 'image/*',
+    capture: 'environment',
+    'aria-describedby': 'activation-error',
+  });
+  photo.addEventListener('change', () => {
+    const file = photo.files?.[0];
+    if (file === undefined) return;
+    error.textContent = '';
+    void import('../counter/scan.js')
+      .then((scan) => scan.decodeFile(file))
+      .then((text) => {
+        const code = text === undefined ? undefined : codeFromLetterQr(text);
+        if (code === undefined) {
+          error.textContent = w.scanLetterFailed;
+          return;
+        }
+        input.value = code;
+        form.requestSubmit();
+      })
+      .catch(() => {
+        error.textContent = w.scanLetterFailed;
+      });
+  });
+  form.append(
+    h(
+      'div',
+      { class: 'resident-activate-photo' },
+      h('label', { for: 'activation-photo' }, w.scanLetterLabel),
+      photo,
+    ),
+  );
   replaceChildren(body, form);
 }
 

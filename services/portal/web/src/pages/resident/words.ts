@@ -9,6 +9,8 @@ const zh = {
   activateTitle: '激活本设备',
   activateHint: '输入您的激活通知书上的激活码（16 位字母和数字，可带连字符）。激活码只能使用一次。',
   codeLabel: '激活码',
+  scanLetterLabel: '或拍摄激活通知书上的二维码',
+  scanLetterFailed: '未能从这张照片中读出激活二维码。请拍清楚整个二维码，或直接输入激活码。',
   activateSubmit: '激活',
   activating: '正在生成设备密钥并激活…',
   keyNote: '设备密钥在本浏览器中生成，私钥无法导出，不会离开本设备。',
@@ -125,6 +127,9 @@ const en: ResidentWords = {
   activateHint:
     'Enter the activation code from your letter (16 letters and digits, hyphens optional). A code works once.',
   codeLabel: 'Activation code',
+  scanLetterLabel: 'Or take a photo of the QR code on your letter',
+  scanLetterFailed:
+    'No activation QR code could be read from this photo. Photograph the whole code, or type the code instead.',
   activateSubmit: 'Activate',
   activating: 'Making the device key and activating…',
   keyNote:
