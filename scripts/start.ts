@@ -1,15 +1,18 @@
 // Starts the whole system on one machine: identity, workflow, records and portal, each its own
-// process (as in production), on embedded PostgreSQL unless DATABASE_URL is set. Prints the URLs
-// once every service answers /readyz, and stops them all cleanly on Ctrl-C or SIGTERM.
+// process (as in production). Unless DATABASE_URL is set, this process runs one embedded
+// PostgreSQL for all four, served on a loopback port, and each service connects to it with its
+// own role through the same pg pool it uses against a server (ADR 0018). Prints the URLs once
+// every service answers /readyz, and stops them all cleanly on Ctrl-C or SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { dataRootFromEnv } from '@tongban/db';
+import { dataRootFromEnv, type EmbeddedPostgres, startEmbeddedPostgres } from '@tongban/db';
 import { ensurePortalWeb } from './portal-web.js';
 import { seedDemoCity } from './seed/seed.js';
 
@@ -129,6 +132,40 @@ const demoPasskeyOrigin =
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
+const engine = env.DATABASE_URL
+  ? 'PostgreSQL at DATABASE_URL'
+  : `embedded PostgreSQL in ${join(dataDir, 'postgres')}`;
+process.stdout.write(`Starting Tongban on ${engine} …\n`);
+let embedded: EmbeddedPostgres | undefined;
+const oldLayout = services
+  .map((s) => join(dataDir, s.name))
+  .filter((folder) => existsSync(join(folder, 'PG_VERSION')));
+if (!env.DATABASE_URL && oldLayout.length > 0) {
+  process.stdout.write(
+    `Note: ${oldLayout.join(', ')} hold embedded data from before the services shared one database; it is no longer read, and the demo city is seeded afresh. Delete those folders to free the space.\n`,
+  );
+}
+if (!env.DATABASE_URL) {
+  try {
+    embedded = await startEmbeddedPostgres({
+      dataDir: join(dataDir, 'postgres'),
+      services: services.map((s) => s.name),
+      host: '127.0.0.1',
+    });
+  } catch (err) {
+    process.stderr.write(
+      `${(err as Error).message}\nTongban did not start; nothing was started.\n`,
+    );
+    process.exit(1);
+  }
+}
+/** A service's own connection: its role on the embedded database, or what the operator set. */
+const databaseEnv = (name: ServiceSpec['name']): Record<string, string> => {
+  const variable = `${name.toUpperCase()}_DATABASE_URL`;
+  if (embedded === undefined || env[variable]) return {};
+  return { [variable]: embedded.url(name) };
+};
+
 function startService(spec: ServiceSpec): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: resolve(root, 'services', spec.name),
@@ -138,6 +175,7 @@ function startService(spec: ServiceSpec): ChildProcess {
       HOST: host,
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
       TONGBAN_DATA_DIR: dataDir,
+      ...databaseEnv(spec.name),
       IDENTITY_URL: env.IDENTITY_URL ?? byName.identity,
       WORKFLOW_URL: env.WORKFLOW_URL ?? byName.workflow,
       RECORDS_URL: env.RECORDS_URL ?? byName.records,
@@ -188,7 +226,8 @@ function startService(spec: ServiceSpec): ChildProcess {
       );
       void stopAll(1);
     } else if (children.size === 0) {
-      process.exit(process.exitCode ?? 0);
+      // The engine closes last, once no service can still be writing to it.
+      void closeEmbedded().finally(() => process.exit(process.exitCode ?? 0));
     }
   });
   children.set(spec.name, child);
@@ -209,11 +248,20 @@ async function waitReady(spec: ServiceSpec, deadline: number): Promise<void> {
   throw new Error(`${spec.name} did not become ready at ${urlOf(spec)}/readyz`);
 }
 
+async function closeEmbedded(): Promise<void> {
+  await embedded?.close().catch((err: unknown) => {
+    process.stderr.write(`closing the embedded database: ${(err as Error).message}\n`);
+  });
+}
+
 async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   process.exitCode = code;
-  if (children.size === 0) process.exit(code);
+  if (children.size === 0) {
+    await closeEmbedded();
+    process.exit(code);
+  }
   for (const child of children.values()) child.kill('SIGTERM');
   // A service that ignores SIGTERM past its grace period is not allowed to hold the terminal.
   await sleep(15_000);
@@ -227,10 +275,6 @@ process.on('exit', () => {
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
-const engine = env.DATABASE_URL
-  ? 'PostgreSQL at DATABASE_URL'
-  : `embedded PostgreSQL in ${dataDir}`;
-process.stdout.write(`Starting Tongban on ${engine} …\n`);
 for (const spec of services) startService(spec);
 
 try {

@@ -1,3 +1,13 @@
+export {
+  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+  startEmbeddedPostgres,
+} from './embedded/embedded-postgres.js';
+export {
+  startWireServer,
+  type WireServer,
+  type WireServerOptions,
+} from './embedded/wire-server.js';
 export { dataRootFromEnv, migrationsFolderFor } from './locations.js';
 export { type MigrationReport, migrationStatus, runMigrations } from './migrate.js';
 export {

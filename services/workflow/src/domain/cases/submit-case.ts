@@ -22,9 +22,36 @@ export interface SubmitCaseInput {
 export interface SubmitCaseDeps {
   readonly definitions: DefinitionLookup;
   readonly forms: FormValidators;
+  /**
+   * Whose case it is, settled before the transaction by `resolveApplicant`: checking a clerk's
+   * verification is a call to identity, and no transaction is held open across a network call
+   * (it would hold its locks and its connection, and on the embedded database every other
+   * service's work, for as long as identity takes). A refusal is thrown inside the transaction,
+   * so a replay of an already stored answer is not refused by a check it never needed.
+   */
+  readonly applicant: Settled<string>;
+}
+
+export type Settled<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: unknown };
+
+export interface ApplicantDeps {
   readonly checkVerification: CheckVerification | undefined;
   /** The caller's own bearer token, which identity's verification look-up is asked with. */
   readonly bearerToken: string;
+}
+
+/** `applicantSubject`, settled: the subject id, or the refusal to throw in its place. */
+export function resolveApplicant(
+  ctx: CaseContext,
+  deps: ApplicantDeps,
+  input: SubmitCaseInput,
+): Promise<Settled<string>> {
+  return applicantSubject(ctx, deps, input).then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 }
 
 /**
@@ -43,7 +70,8 @@ export async function submitCase({
   deps: SubmitCaseDeps;
   input: SubmitCaseInput;
 }) {
-  const subjectId = await applicantSubject(ctx, deps, input);
+  if (!deps.applicant.ok) throw deps.applicant.error;
+  const subjectId = deps.applicant.value;
   const found = await deps.definitions(ctx.db, input.service);
   if (found === undefined) {
     throw errors.validationFailed(`No service ${input.service} in the catalogue.`, {
@@ -149,7 +177,7 @@ export function taskOpenedData(
  */
 async function applicantSubject(
   ctx: CaseContext,
-  deps: SubmitCaseDeps,
+  deps: ApplicantDeps,
   input: SubmitCaseInput,
 ): Promise<string> {
   const actor: Actor = ctx.actor;

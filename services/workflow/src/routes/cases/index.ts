@@ -19,7 +19,7 @@ import {
   loadCaseView,
 } from '../../domain/cases/read-cases.js';
 import { caseReceipt, receiptPng, receiptSvg } from '../../domain/cases/receipt.js';
-import { submitCase } from '../../domain/cases/submit-case.js';
+import { resolveApplicant, submitCase } from '../../domain/cases/submit-case.js';
 import { issueTaskGrant } from '../../domain/cases/task-grant.js';
 import { listCaseEvents, trackCase } from '../../domain/cases/timeline.js';
 import { caseEtag, toCase } from '../../domain/cases/to-case.js';
@@ -94,6 +94,11 @@ export function caseRoutes(app: ServiceInstance, deps: CaseDeps) {
       },
     },
     async (request, reply) => {
+      const applicant = await resolveApplicant(
+        ctxOf(request),
+        { checkVerification: deps.checkVerification, bearerToken: bearerOf(request) },
+        request.body,
+      );
       const stored = await respondIdempotently(request, reply, {
         db: deps.db,
         table: idempotencyKeys,
@@ -101,12 +106,7 @@ export function caseRoutes(app: ServiceInstance, deps: CaseDeps) {
         run: async (tx) => {
           const { row, tasks, definition } = await submitCase({
             ctx: ctxOf(request, tx),
-            deps: {
-              definitions: deps.definitions,
-              forms: deps.forms,
-              checkVerification: deps.checkVerification,
-              bearerToken: bearerOf(request),
-            },
+            deps: { definitions: deps.definitions, forms: deps.forms, applicant },
             input: request.body,
           });
           return {
