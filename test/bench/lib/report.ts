@@ -61,3 +61,25 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * A plain-text table with a header row and any number of columns: the first column is aligned
+ * left, the others right unless `left` names them. A row with no cells is a rule.
+ */
+export function formatColumns(
+  title: string,
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  left: readonly number[] = [0],
+): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) =>
+    widths
+      .map((w, i) => (left.includes(i) ? (r[i] ?? '').padEnd(w) : (r[i] ?? '').padStart(w)))
+      .join('  ')
+      .trimEnd();
+  const rule = '-'.repeat(widths.reduce((a, w) => a + w + 2, -2));
+  const lines = [line(header), rule, ...rows.map((r) => (r.length === 0 ? rule : line(r)))];
+  return [title, '='.repeat(Math.max(title.length, rule.length)), ...lines, ''].join('\n');
+}
