@@ -1,7 +1,7 @@
 // Starts the whole system on one machine: identity, workflow, records and portal, each its own
 // process (as in production), on embedded PostgreSQL unless DATABASE_URL is set. Prints the URLs
 // once every service answers /readyz, and stops them all cleanly on Ctrl-C or SIGTERM.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -129,9 +129,16 @@ const demoPasskeyOrigin =
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
+/** A service's built bundle (scripts/build.mjs), run from the service's own folder. */
+function spawnService(name: ServiceSpec['name'], options: SpawnOptions): ChildProcess {
+  return spawn(process.execPath, ['build/server.js'], {
+    ...options,
+    cwd: resolve(root, 'services', name),
+  });
+}
+
 function startService(spec: ServiceSpec): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: resolve(root, 'services', spec.name),
+  const child = spawnService(spec.name, {
     env: {
       ...env,
       PORT: String(spec.port),
