@@ -158,7 +158,10 @@ async function bundle(esbuild, { entry, outFile }) {
  */
 async function writeBundles(bundles) {
   const esbuild = await import('esbuild');
-  const outputs = await Promise.all(bundles.map((b) => bundle(esbuild, b)));
+  // esbuild's service process would otherwise live on beside the launcher (about 200 MiB).
+  const outputs = await Promise.all(bundles.map((b) => bundle(esbuild, b))).finally(() =>
+    esbuild.stop(),
+  );
   for (const [i, files] of outputs.entries()) {
     const outDir = dirname(bundles[i].outFile);
     await mkdir(outDir, { recursive: true });
