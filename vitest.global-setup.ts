@@ -1,9 +1,12 @@
 import { prepareTestDatabases } from '@tongban/test-database';
+import { ensureBuild } from './scripts/build.mjs';
 import { ensurePortalWeb } from './scripts/portal-web.js';
 
 // Runs once in the main process before the workers start: see prepareTestDatabases. The portal's
-// front end is built here too, so system tests that start the launcher in parallel find it built.
+// front end and the launcher's and services' bundles are built here too, so system tests that
+// start the launcher in parallel find them built.
 export default async function setup(): Promise<void> {
   await prepareTestDatabases();
   await ensurePortalWeb(() => {});
+  await ensureBuild();
 }

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GROUPS = ['packages', 'services'];
 const SOURCE = /\.(?:[cm]?[jt]s|tsx|jsx)$/;
-const SKIP_DIRS = new Set(['node_modules', '.data', 'dist', 'coverage']);
+// Generated output: dist/ (the portal's front end) and build/ (bundles, scripts/build.mjs).
+const SKIP_DIRS = new Set(['node_modules', '.data', 'dist', 'build', 'coverage']);
 // Static imports and re-exports (`… from '…'`), side-effect imports, import(), require().
 const SPECIFIERS = [
   /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,

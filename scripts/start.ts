@@ -3,7 +3,7 @@
 // PostgreSQL for all four, served on a loopback port, and each service connects to it with its
 // own role through the same pg pool it uses against a server (ADR 0018). Prints the URLs once
 // every service answers /readyz, and stops them all cleanly on Ctrl-C or SIGTERM.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -166,9 +166,16 @@ const databaseEnv = (name: ServiceSpec['name']): Record<string, string> => {
   return { [variable]: embedded.url(name) };
 };
 
+/** A service's built bundle (scripts/build.mjs), run from the service's own folder. */
+function spawnService(name: ServiceSpec['name'], options: SpawnOptions): ChildProcess {
+  return spawn(process.execPath, ['build/server.js'], {
+    ...options,
+    cwd: resolve(root, 'services', name),
+  });
+}
+
 function startService(spec: ServiceSpec): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: resolve(root, 'services', spec.name),
+  const child = spawnService(spec.name, {
     env: {
       ...env,
       PORT: String(spec.port),

@@ -7,12 +7,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuild, formatBuildError } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 const COMMANDS = {
-  start: () => [[process.execPath, ['--import', 'tsx', 'scripts/start.ts']]],
+  // The launcher and the services run as built JavaScript (scripts/build.mjs), rebuilt first
+  // when a source changed; no TypeScript is transpiled at start.
+  start: () => [[process.execPath, ['build/start.js']]],
   test: () => [[bin('vitest'), ['run']]],
   'test:e2e': () => [[bin('vitest'), ['run', '--config', 'vitest.e2e.config.ts']]],
   // Every workspace, then the root's own scripts and configs.
@@ -60,6 +63,16 @@ if (major < 20 || (major === 20 && minor < 19)) {
 
 const pnpm = ensurePnpm();
 ensureDependencies(pnpm);
+if (command === 'start') {
+  try {
+    await ensureBuild({ root, out: process.stdout });
+  } catch (err) {
+    process.stderr.write(
+      `\nBuilding the services failed:\n${formatBuildError(err)}\nTongban did not start; nothing was started.\n`,
+    );
+    process.exit(1);
+  }
+}
 // Each command is a list of steps; all but the last must succeed, the last gets the extra args.
 const steps = makeCommand(pnpm);
 for (const [file, args] of steps.slice(0, -1)) run(file, args);

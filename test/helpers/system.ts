@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { createTestDatabase, prepareEmbeddedDataDir, type TestDatabase } from '@tongban/testing';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+/** The built launcher `npm start` runs; the test setup builds it (scripts/build.mjs). */
+const LAUNCHER = 'build/start.js';
 
 export interface RunningSystem {
   readonly urls: { portal: string; identity: string; workflow: string; records: string };
@@ -36,7 +38,7 @@ export async function freePort(): Promise<number> {
 export async function runLauncherToExit(
   env: Record<string, string | undefined>,
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  const child = spawn(process.execPath, [LAUNCHER], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,7 +89,7 @@ export async function startSystem(): Promise<RunningSystem> {
       await prepareEmbeddedDataDir(join(dataDir, name));
     }
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  const child = spawn(process.execPath, [LAUNCHER], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 
 /**
  * The folder that holds every service's embedded data and the demo's generated secrets:
@@ -14,15 +14,22 @@ export function dataRootFromEnv(
   return resolve(cwd, raw === undefined || raw === '' ? '.data' : raw);
 }
 
-// Resolved from this file, not from the working directory, so a service finds its migrations
-// whether it runs from its own folder, from the repository root or from /app/services/<name> in
-// the image (which copies migrations/ to /app/migrations, beside packages/).
-const migrationsRoot = fileURLToPath(new URL('../../../migrations/', import.meta.url));
+/**
+ * `<repository>/migrations`, found through this package's own manifest rather than this file's
+ * location: in a service's bundle (services/<name>/build/server.js) import.meta.url is the bundle,
+ * and every service depends on @tongban/db, so the manifest resolves from the source and from a
+ * bundle alike, whatever the working directory; /app/migrations sits beside /app/packages in the
+ * image as migrations/ does in the repository.
+ */
+function migrationsRoot(): string {
+  const manifest = createRequire(import.meta.url).resolve('@tongban/db/package.json');
+  return resolve(dirname(manifest), '..', '..', 'migrations');
+}
 
 /** The SQL migrations drizzle-kit writes for a service: `<repository>/migrations/<service>`. */
 export function migrationsFolderFor(service: string): string {
   if (!/^[a-z][a-z0-9_-]*$/.test(service)) {
     throw new Error(`not a service name: ${JSON.stringify(service)}`);
   }
-  return resolve(migrationsRoot, service);
+  return resolve(migrationsRoot(), service);
 }

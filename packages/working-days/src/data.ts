@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LocalDate, parseLocalDate, weekdayOf } from './dates.js';
 import { CalendarDataError } from './errors.js';
@@ -163,11 +165,18 @@ export function loadCalendarYear(path: string | URL): CalendarYear {
   return parseCalendarYear(data, file);
 }
 
-/** The directory of calendars shipped with this package (`calendars/cn-<year>.json`). */
-export const SHIPPED_CALENDARS = new URL('../calendars/', import.meta.url);
+/**
+ * The directory of calendars shipped with this package (`calendars/cn-<year>.json`). Found through
+ * the package's manifest, not this file's location: bundled into a service, import.meta.url is
+ * the bundle's, while the package (a dependency of the service) still resolves by name.
+ */
+export function shippedCalendars(): string {
+  const manifest = createRequire(import.meta.url).resolve('@tongban/working-days/package.json');
+  return join(dirname(manifest), 'calendars');
+}
 
 /** Every `cn-<year>.json` in a directory (default: the shipped ones), validated, by year. */
-export function loadCalendarDirectory(dir: string | URL = SHIPPED_CALENDARS): CalendarYear[] {
+export function loadCalendarDirectory(dir: string | URL = shippedCalendars()): CalendarYear[] {
   const path = typeof dir === 'string' ? dir : fileURLToPath(dir);
   return readdirSync(path)
     .filter((name) => /^cn-\d{4}\.json$/.test(name))

@@ -11,7 +11,7 @@ export {
   loadCalendarDirectory,
   loadCalendarYear,
   parseCalendarYear,
-  SHIPPED_CALENDARS,
+  shippedCalendars,
 } from './data.js';
 export type { LocalDate } from './dates.js';
 export { CalendarDataError, CalendarRangeError } from './errors.js';

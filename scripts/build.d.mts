@@ -1,0 +1,23 @@
+// Types for scripts/build.mjs, which stays plain JavaScript because scripts/tongban.mjs imports
+// it before any dependency (or TypeScript loader) is installed.
+
+export declare const SERVICES: readonly ['identity', 'workflow', 'records', 'portal'];
+
+export interface Bundle {
+  /** The TypeScript entry point. */
+  readonly entry: string;
+  /** The bundle it is built into (its source map beside it). */
+  readonly outFile: string;
+}
+
+export declare function bundlesOf(root?: string): Bundle[];
+export declare function stampFileOf(root?: string): string;
+export declare function buildInputs(root?: string): string[];
+export declare function inputsHash(root?: string): string;
+export declare function buildIsFresh(root?: string, hash?: string): boolean;
+export declare function buildAll(root?: string): Promise<void>;
+export declare function ensureBuild(options?: {
+  root?: string;
+  out?: { write(text: string): unknown };
+}): Promise<'fresh' | 'built'>;
+export declare function formatBuildError(err: unknown): string;
