@@ -94,12 +94,32 @@ export function buildIsFresh(root = repositoryRoot, hash = inputsHash(root)) {
 const BUILTINS = new Set(builtinModules);
 
 /**
- * Workspace packages (@tongban/*, whose exports are TypeScript) are bundled; npm packages stay
- * outside the bundle. With pnpm a package is only reachable from the folders of the workspaces
- * that declare it (pg from packages/db, not from services/identity/build), so each external
- * import is resolved here, from the file that imports it, and written as a path relative to the
- * output file (into node_modules/.pnpm). The bundle then runs from any working directory, with
- * no loader hooks, in the repository and in the image alike (same layout under /app).
+ * Packages that must stay files of their own because they find things beside themselves at run
+ * time: the embedded engine's WebAssembly and data files, a native addon, and the API docs page's
+ * static assets. (The logger is bundled: its worker threads only run for log transports, which
+ * Tongban does not configure; it writes JSON to stdout.)
+ */
+const KEEP_EXTERNAL = new Set(['@electric-sql/pglite', '@resvg/resvg-js', '@fastify/swagger-ui']);
+
+/** Entry points kept outside for the same reason: drizzle's driver for the embedded engine. */
+const KEEP_EXTERNAL_ENTRIES = new Set(['drizzle-orm/pglite']);
+
+/** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
+function packageNameOf(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+/**
+ * Workspace packages (@tongban/*, whose exports are TypeScript) and npm packages are bundled, so
+ * a service starts by compiling one file instead of resolving and reading some two thousand
+ * modules (about half of each service's start-up CPU). The few in KEEP_EXTERNAL stay outside.
+ * With pnpm a package is only reachable from the folders of the workspaces that declare it
+ * (pglite from packages/db, not from services/identity/build), so each external import is
+ * resolved here, from the file that imports it, and written as a path relative to the output
+ * file (into node_modules/.pnpm). The bundle then runs from any working directory, with no
+ * loader hooks, in the repository and in the image alike (same layout under /app). An optional
+ * dependency that is not installed (pg-native) stays a bare import that is never reached.
  */
 function externalsRelativeTo(outDir) {
   return {
@@ -118,6 +138,9 @@ function externalsRelativeTo(outDir) {
           resolveDir: args.resolveDir,
           pluginData: { resolvingExternal: true },
         });
+        if (!KEEP_EXTERNAL.has(packageNameOf(bare)) && !KEEP_EXTERNAL_ENTRIES.has(bare)) {
+          return resolved.errors.length === 0 ? undefined : { path: args.path, external: true };
+        }
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         const path = relative(outDir, resolved.path).split(sep).join('/');
         return { path: path.startsWith('.') ? path : `./${path}`, external: true };
@@ -137,6 +160,10 @@ async function bundle(esbuild, { entry, outFile }) {
     platform: 'node',
     target: 'node20',
     sourcemap: 'linked',
+    // Bundled CommonJS packages call require(); an ES module has none of its own.
+    banner: {
+      js: "import { createRequire as __tongbanRequire } from 'node:module'; const require = __tongbanRequire(import.meta.url);",
+    },
     // Errors and plugins are told apart by their names in places (fastify-plugin, logs); bundling
     // would otherwise rename a class whose name another module also uses.
     keepNames: true,

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { dataRootFromEnv, type EmbeddedPostgres, startEmbeddedPostgres } from '@tongban/db';
 import { ensurePortalWeb } from './portal-web.js';
-import { seedDemoCity } from './seed/seed.js';
+import { demoCityFingerprint, seedDemoCity } from './seed/seed.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const env = process.env;
@@ -151,6 +151,7 @@ if (!env.DATABASE_URL) {
       dataDir: join(dataDir, 'postgres'),
       services: services.map((s) => s.name),
       host: '127.0.0.1',
+      emptyClusterCache: join(root, 'node_modules', '.cache', 'tongban'),
     });
   } catch (err) {
     process.stderr.write(
@@ -250,7 +251,7 @@ async function waitReady(spec: ServiceSpec, deadline: number): Promise<void> {
     } catch {
       // not listening yet
     }
-    await sleep(250);
+    await sleep(50);
   }
   throw new Error(`${spec.name} did not become ready at ${urlOf(spec)}/readyz`);
 }
@@ -283,6 +284,11 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 for (const spec of services) startService(spec);
+// The services were started while the engine may still be opening; if it cannot open, say why.
+embedded?.ready.catch((err: unknown) => {
+  process.stderr.write(`The embedded database could not be opened: ${(err as Error).message}\n`);
+  void stopAll(1);
+});
 
 try {
   const deadline = Date.now() + 180_000;
@@ -292,8 +298,30 @@ try {
   await stopAll(1);
 }
 
+/**
+ * Where the embedded database notes that the demo city is in it: inside the cluster's own folder,
+ * so a new or replaced database (or one at DATABASE_URL, which always gets the full seed) never
+ * inherits the note. The seed is idempotent either way; the note only spares a warm start the
+ * some forty requests (and fifteen deliberately slow password checks) that would add nothing.
+ */
+const seededNote = embedded ? join(embedded.dataDir, 'tongban-demo-city.sha256') : undefined;
+
+async function alreadySeeded(): Promise<boolean> {
+  if (seededNote === undefined) return false;
+  const noted = await readFile(seededNote, 'utf8').catch(() => '');
+  return noted.trim() === demoCityFingerprint();
+}
+
 async function seed(): Promise<string[]> {
   if (!demo || env.TONGBAN_SEED === 'false' || !adminPassword || !staffPassword) return [];
+  const signIn = `  sign in as admin / ${adminPassword}, or <department>.clerk|officer|admin (e.g. public-security.clerk) / ${staffPassword}`;
+  if (await alreadySeeded()) {
+    return [
+      'Demo city: already seeded in this database (its data unchanged since); nothing to add.',
+      signIn,
+      `  demo secrets are in ${secretsDir}; client secrets and activation codes in ${join(dataDir, 'demo', 'credentials.txt')}`,
+    ];
+  }
   try {
     const report = await seedDemoCity({
       identityUrl: byName.identity ?? '',
@@ -316,10 +344,11 @@ async function seed(): Promise<string[]> {
       ];
       await appendFile(file, lines.join('\n'), { mode: 0o600 });
     }
+    if (seededNote !== undefined) await writeFile(seededNote, `${demoCityFingerprint()}\n`);
     const c = report.created;
     return [
       `Demo city seeded (new this start: ${c.departments} departments, ${c.staff} staff, ${c.clients} clients, ${c.residents} residents, ${c.recordTypes} record types, ${c.policies} access policies, ${c.records} records, ${c.cases} cases).`,
-      `  sign in as admin / ${adminPassword}, or <department>.clerk|officer|admin (e.g. public-security.clerk) / ${staffPassword}`,
+      signIn,
       `  demo secrets (generated on first start) are in ${secretsDir}; client secrets and activation codes in ${file}`,
     ];
   } catch (err) {

@@ -20,7 +20,7 @@ const COMMANDS = {
   'test:e2e': () => [[bin('vitest'), ['run', '--config', 'vitest.e2e.config.ts']]],
   // Every workspace, then the root's own scripts and configs.
   typecheck: (pnpm) => [
-    [pnpm, ['-r', '--workspace-concurrency=2', 'run', 'typecheck']],
+    [pnpm(), ['-r', '--workspace-concurrency=2', 'run', 'typecheck']],
     [bin('tsc'), ['-p', 'tsconfig.json']],
   ],
   // Import boundaries Biome cannot see (relative paths into another workspace), then Biome.
@@ -61,7 +61,10 @@ if (major < 20 || (major === 20 && minor < 19)) {
   process.exit(1);
 }
 
-const pnpm = ensurePnpm();
+// pnpm is only looked for when something needs it (asking it its version costs a few hundred
+// milliseconds, which a start whose dependencies are current does not pay).
+let pnpmBin;
+const pnpm = () => (pnpmBin ??= ensurePnpm());
 ensureDependencies(pnpm);
 if (command === 'start') {
   try {
@@ -108,12 +111,12 @@ function ensurePnpm() {
 }
 
 // Installs when the lockfile or any manifest changed since the last install on this machine.
-function ensureDependencies(pnpmBin) {
+function ensureDependencies(pnpmOf) {
   const stampFile = join(root, 'node_modules', '.tongban-install');
   const stamp = manifestHash();
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
   process.stderr.write('Installing dependencies from pnpm-lock.yaml …\n');
-  run(pnpmBin, ['install', '--frozen-lockfile']);
+  run(pnpmOf(), ['install', '--frozen-lockfile']);
   writeFileSync(stampFile, stamp);
 }
 

@@ -2,6 +2,7 @@
 // clients. Idempotent: what exists is left alone (409 already_exists / already_enrolled; policies,
 // records and cases are looked up first, see seedRecords and seedCases), so running it at every
 // start is safe.
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   createIdentityClient,
@@ -18,6 +19,14 @@ const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 export function withCheckDigit(body: string): string {
   const sum = WEIGHTS.reduce((acc, w, i) => acc + w * Number(body[i]), 0);
   return body + '10X98765432'[sum % 11];
+}
+
+/**
+ * A digest of the demo city's data. A data folder that recorded it after a seed holds all of it
+ * already, so a later start of that same folder need not ask every service again.
+ */
+export function demoCityFingerprint(): string {
+  return createHash('sha256').update(JSON.stringify(city)).digest('hex');
 }
 
 export interface SeedOptions {
@@ -70,8 +79,44 @@ async function login(identity: IdentityClient, username: string, password: strin
   return res.data.accessToken;
 }
 
+/**
+ * One sign-in per member of staff, shared by every step. A sign-in is a deliberately slow password
+ * check (scrypt), so the seed starts the ones it will need together, once the accounts exist,
+ * instead of one after another.
+ */
+function signIns(identity: IdentityClient, password: string) {
+  const tokens = new Map<string, Promise<string>>();
+  const token = (username: string) => {
+    let pending = tokens.get(username);
+    if (pending === undefined) {
+      pending = login(identity, username, password);
+      tokens.set(username, pending);
+    }
+    return pending;
+  };
+  return {
+    token,
+    /** Starts these sign-ins now; a failure surfaces where the token is first awaited. */
+    start(usernames: Iterable<string>) {
+      for (const username of usernames) token(username).catch(() => {});
+    },
+  };
+}
+
+/** Every member of staff the seed acts as after the accounts exist. */
+function staffTheSeedActsAs(): Set<string> {
+  const names = new Set(['public-security.clerk']);
+  for (const type of city.recordTypes) {
+    names.add(usernameOf(type.issuerDepartment, 'admin'));
+    names.add(usernameOf(type.issuerDepartment, 'officer'));
+  }
+  for (const demo of city.cases) names.add(`${demo.counter.replace(/_/g, '-')}.clerk`);
+  return names;
+}
+
 export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
   const identity = createIdentityClient({ baseUrl: options.identityUrl, fetch: fetchWithTimeout });
+  const staff = signIns(identity, options.staffPassword);
   const admin = createIdentityClient({
     baseUrl: options.identityUrl,
     fetch: fetchWithTimeout,
@@ -101,19 +146,24 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
     ) {
       report.created.departments++;
     }
-    for (const role of city.staffRoles) {
-      const body = {
-        username: `${department.code.replace(/_/g, '-')}.${role.suffix}`,
-        displayName: `${department.name.zh}${role.displayName.zh}`,
-        department: department.code,
-        roles: [...role.roles],
-        password: options.staffPassword,
-      };
-      if (expectCreated(`staff ${body.username}`, await admin.POST('/v1/staff', { body }))) {
-        report.created.staff++;
-      }
-    }
   }
+  // Each account's password is hashed with scrypt: together they share the machine's cores.
+  const accounts = city.departments.flatMap((department) =>
+    city.staffRoles.map((role) => ({
+      username: `${department.code.replace(/_/g, '-')}.${role.suffix}`,
+      displayName: `${department.name.zh}${role.displayName.zh}`,
+      department: department.code,
+      roles: [...role.roles],
+      password: options.staffPassword,
+    })),
+  );
+  const made = await Promise.all(
+    accounts.map(async (body) =>
+      expectCreated(`staff ${body.username}`, await admin.POST('/v1/staff', { body })),
+    ),
+  );
+  report.created.staff += made.filter(Boolean).length;
+  staff.start(staffTheSeedActsAs());
   for (const policy of city.attributePolicies) {
     const res = await admin.PUT('/v1/departments/{code}/attribute-policy', {
       params: { path: { code: policy.department } },
@@ -136,7 +186,7 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
   const clerk = createIdentityClient({
     baseUrl: options.identityUrl,
     fetch: fetchWithTimeout,
-    token: await login(identity, 'public-security.clerk', options.staffPassword),
+    token: await staff.token('public-security.clerk'),
   });
   for (const resident of city.residents) {
     const res = await clerk.POST('/v1/residents', {
@@ -158,11 +208,11 @@ export async function seedDemoCity(options: SeedOptions): Promise<SeedReport> {
     }
   }
   if (options.recordsUrl !== undefined) {
-    await seedRecords({ ...options, recordsUrl: options.recordsUrl }, identity, clerk, report);
+    await seedRecords({ ...options, recordsUrl: options.recordsUrl }, staff, clerk, report);
   }
   // After the records, so each case's pull finds what the residents hold.
   if (options.workflowUrl !== undefined) {
-    await seedCases({ ...options, workflowUrl: options.workflowUrl }, identity, report);
+    await seedCases({ ...options, workflowUrl: options.workflowUrl }, staff, report);
   }
   return report;
 }
@@ -180,18 +230,14 @@ const SEED_COUNTER = '演示数据 demo seed';
  */
 async function seedCases(
   options: SeedOptions & { readonly workflowUrl: string },
-  identity: IdentityClient,
+  staff: ReturnType<typeof signIns>,
   report: SeedReport,
 ) {
   const clerks = new Map<string, { identity: IdentityClient; workflow: WorkflowClient }>();
   const clerkOf = async (department: string) => {
     let clerk = clerks.get(department);
     if (clerk === undefined) {
-      const token = await login(
-        identity,
-        `${department.replace(/_/g, '-')}.clerk`,
-        options.staffPassword,
-      );
+      const token = await staff.token(`${department.replace(/_/g, '-')}.clerk`);
       clerk = {
         identity: createIdentityClient({
           baseUrl: options.identityUrl,
@@ -309,7 +355,7 @@ const problemCode = (error: unknown) => (error as { code?: string } | undefined)
  */
 async function seedRecords(
   options: SeedOptions & { readonly recordsUrl: string },
-  identity: IdentityClient,
+  staff: ReturnType<typeof signIns>,
   clerk: IdentityClient,
   report: SeedReport,
 ) {
@@ -319,15 +365,7 @@ async function seedRecords(
       fetch: fetchWithTimeout,
       ...(token ? { token } : {}),
     });
-  const tokens = new Map<string, string>();
-  const as = async (username: string) => {
-    let token = tokens.get(username);
-    if (token === undefined) {
-      token = await login(identity, username, options.staffPassword);
-      tokens.set(username, token);
-    }
-    return records(token);
-  };
+  const as = async (username: string) => records(await staff.token(username));
 
   // Subject ids as the counter finds them from the ID card: the same on every run.
   const subjectOf = new Map<string, string>();

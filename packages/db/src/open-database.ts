@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { type MigrationReport, migrationStatus, runMigrations } from './migrate.js';
 import type { DatabaseTarget } from './target.js';
@@ -91,15 +90,16 @@ export async function openDatabase<TSchema extends Record<string, unknown> = Rec
     });
   } else if (target.kind === 'pglite') {
     await mkdir(target.dataDir, { recursive: true });
+    const { PGlite } = await import('@electric-sql/pglite');
     const pglite = new PGlite(target.dataDir);
     await pglite.waitReady;
-    db = drizzlePglite(pglite, { schema }) as unknown as Db<TSchema>;
+    db = (await drizzlePglite())(pglite, { schema }) as unknown as Db<TSchema>;
     engine = 'pglite';
     closeEngine = () => pglite.close();
     stats = embeddedStats;
   } else {
     // A caller-owned instance (tests, or two replicas sharing one embedded engine): not closed here.
-    db = drizzlePglite(target.pglite, { schema }) as unknown as Db<TSchema>;
+    db = (await drizzlePglite())(target.pglite, { schema }) as unknown as Db<TSchema>;
     engine = 'pglite';
     closeEngine = async () => {};
     stats = embeddedStats;
@@ -125,4 +125,12 @@ export async function openDatabase<TSchema extends Record<string, unknown> = Rec
       await closeEngine();
     },
   };
+}
+
+/**
+ * The embedded engine and its driver are loaded only when a service uses them: a service on a
+ * server (or on the shared embedded database, over the wire) never pays for loading them.
+ */
+async function drizzlePglite() {
+  return (await import('drizzle-orm/pglite')).drizzle;
 }

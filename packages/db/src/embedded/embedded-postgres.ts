@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { MIGRATIONS_SCHEMA } from '../migrate.js';
 import { quoteIdent, startWireServer, type WireServer } from './wire-server.js';
 
@@ -16,6 +16,8 @@ import { quoteIdent, startWireServer, type WireServer } from './wire-server.js';
 export interface EmbeddedPostgres {
   readonly dataDir: string;
   readonly server: WireServer;
+  /** Settles when the engine is open (it may still be opening when this object is returned). */
+  readonly ready: Promise<void>;
   /** The connection URL for a service's role (password included; hand it to that service only). */
   url(service: string): string;
   close(): Promise<void>;
@@ -30,6 +32,12 @@ export interface EmbeddedPostgresOptions {
   readonly port?: number;
   readonly idleInTransactionMs?: number;
   readonly onClientError?: (error: Error) => void;
+  /**
+   * A folder for a copy of an empty cluster, made by the first initdb on this machine (one file
+   * per engine version). A new data folder is then filled from it in about a second instead of
+   * running initdb again; without it, every new data folder runs initdb.
+   */
+  readonly emptyClusterCache?: string;
 }
 
 export async function startEmbeddedPostgres(
@@ -38,15 +46,28 @@ export async function startEmbeddedPostgres(
   for (const service of options.services) {
     if (!/^[a-z][a-z0-9_]*$/.test(service)) throw new Error(`not a role name: ${service}`);
   }
-  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await initdb(options.dataDir);
-  const pglite = new PGlite(options.dataDir);
-  await pglite.waitReady;
+  const opening = (async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pglite = await openCluster(PGlite, options);
+    try {
+      await grantRoles(pglite, options.services);
+    } catch (err) {
+      await pglite.close();
+      throw err;
+    }
+    return pglite;
+  })();
+  // initdb can take longer than a client waits to be let in, so only a cluster that opens in
+  // about a second (an existing one, or a copy of the empty one) accepts connections meanwhile.
+  if (!existsSync(join(options.dataDir, 'PG_VERSION')) && !cacheFileExists(options)) {
+    await opening;
+  }
+  // Fresh passwords at every start: only the processes this start hands them to can connect.
+  const users = new Map(options.services.map((s) => [s, randomBytes(24).toString('base64url')]));
+  let server: WireServer;
   try {
-    await grantRoles(pglite, options.services);
-    // Fresh passwords at every start: only the processes this start hands them to can connect.
-    const users = new Map(options.services.map((s) => [s, randomBytes(24).toString('base64url')]));
-    const server = await startWireServer({
-      pglite,
+    server = await startWireServer({
+      pglite: opening,
       users,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
@@ -55,25 +76,39 @@ export async function startEmbeddedPostgres(
         : {}),
       ...(options.onClientError ? { onClientError: options.onClientError } : {}),
     });
-    const host = server.host.includes(':') ? `[${server.host}]` : server.host;
-    let closing: Promise<void> | undefined;
-    return {
-      dataDir: options.dataDir,
-      server,
-      url(service) {
-        const password = users.get(service);
-        if (password === undefined) throw new Error(`no role for ${service}`);
-        return `postgres://${service}:${password}@${host}:${server.port}/tongban`;
-      },
-      close() {
-        closing ??= server.close().finally(() => pglite.close());
-        return closing;
-      },
-    };
   } catch (err) {
-    await pglite.close();
+    await opening.then((pglite) => pglite.close()).catch(() => {});
     throw err;
   }
+  const host = server.host.includes(':') ? `[${server.host}]` : server.host;
+  let closing: Promise<void> | undefined;
+  return {
+    dataDir: options.dataDir,
+    server,
+    ready: opening.then(() => {}),
+    url(service) {
+      const password = users.get(service);
+      if (password === undefined) throw new Error(`no role for ${service}`);
+      return `postgres://${service}:${password}@${host}:${server.port}/tongban`;
+    },
+    close() {
+      closing ??= server
+        .close()
+        .finally(() => opening.then((pglite) => pglite.close()).catch(() => {}));
+      return closing;
+    },
+  };
+}
+
+function cacheFileOf(options: EmbeddedPostgresOptions): string | undefined {
+  return options.emptyClusterCache
+    ? join(options.emptyClusterCache, `pglite-${engineVersion()}-empty-cluster.tar`)
+    : undefined;
+}
+
+function cacheFileExists(options: EmbeddedPostgresOptions): boolean {
+  const file = cacheFileOf(options);
+  return file !== undefined && existsSync(file);
 }
 
 /**
@@ -95,23 +130,73 @@ async function grantRoles(pglite: PGlite, services: readonly string[]): Promise<
   await pglite.exec(statements.join(';\n'));
 }
 
+type PGliteClass = typeof import('@electric-sql/pglite').PGlite;
+
+async function openCluster(PGlite: PGliteClass, options: EmbeddedPostgresOptions): Promise<PGlite> {
+  const { dataDir } = options;
+  if (existsSync(join(dataDir, 'PG_VERSION'))) {
+    const pglite = new PGlite(dataDir);
+    await pglite.waitReady;
+    return pglite;
+  }
+  const cache = cacheFileOf(options);
+  if (cache !== undefined && existsSync(cache)) {
+    try {
+      await mkdir(dataDir, { recursive: true });
+      const pglite = new PGlite(dataDir, { loadDataDir: new Blob([await readFile(cache)]) });
+      await pglite.waitReady;
+      return pglite;
+    } catch {
+      // A damaged copy: drop it and whatever it half wrote, and make the cluster the long way.
+      await rm(cache, { force: true });
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  await initdb(dataDir, cache);
+  const pglite = new PGlite(dataDir);
+  await pglite.waitReady;
+  return pglite;
+}
+
+/** The engine's version, which names the empty-cluster copy it can load. */
+function engineVersion(): string {
+  const require = createRequire(createRequire(import.meta.url).resolve('@tongban/db/package.json'));
+  const entry = require.resolve('@electric-sql/pglite');
+  // The package exports no package.json; its entry point sits in dist/ beside it.
+  const manifest = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8'));
+  return String((manifest as { version: unknown }).version);
+}
+
 /**
  * initdb in a short-lived process of its own: it grows the engine's WebAssembly memory to
  * several hundred MiB, which a process never gives back, so the long-running engine that then
  * opens the folder stays at about a third of that.
  */
-async function initdb(dataDir: string): Promise<void> {
+async function initdb(dataDir: string, cache: string | undefined): Promise<void> {
   await mkdir(dataDir, { recursive: true });
+  // With a cache file named, the new cluster is also copied there (written whole, then renamed,
+  // so a concurrent start reads all of it or none).
   const code = [
+    "import { mkdirSync, renameSync, writeFileSync } from 'node:fs';",
+    "import { dirname } from 'node:path';",
     "import { PGlite } from '@electric-sql/pglite';",
-    'const db = new PGlite(process.argv[1]);',
+    'const [dataDir, cache] = process.argv.slice(1);',
+    'const db = new PGlite(dataDir);',
     'await db.waitReady;',
+    'if (cache) {',
+    "  const dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());",
+    '  mkdirSync(dirname(cache), { recursive: true });',
+    "  const partial = cache + '.' + process.pid;",
+    '  writeFileSync(partial, dump);',
+    '  renameSync(partial, cache);',
+    '}',
     'await db.close();',
   ].join('\n');
   // Resolved from this package's folder, where its own dependency on the engine lives.
   const cwd = dirname(createRequire(import.meta.url).resolve('@tongban/db/package.json'));
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code, dataDir], {
+    const args = ['--input-type=module', '-e', code, dataDir, ...(cache ? [cache] : [])];
+    const child = spawn(process.execPath, args, {
       cwd,
       stdio: ['ignore', 'ignore', 'pipe'],
     });

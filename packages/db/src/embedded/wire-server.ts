@@ -29,7 +29,12 @@ import type { PGlite } from '@electric-sql/pglite';
  * disconnected, as PostgreSQL's idle_in_transaction_session_timeout does.
  */
 export interface WireServerOptions {
-  readonly pglite: PGlite;
+  /**
+   * The engine, or its opening: connections are accepted at once and authenticated, and are told
+   * they may go on (AuthenticationOk) once the engine is open, so clients can connect while it
+   * opens. If it fails to open, each waiting connection gets the error and is closed.
+   */
+  readonly pglite: PGlite | Promise<PGlite>;
   /** Users that may connect, with their passwords (sent in clear text over loopback only). */
   readonly users: ReadonlyMap<string, string>;
   readonly host?: string;
@@ -72,7 +77,6 @@ interface Connection {
 }
 
 export async function startWireServer(options: WireServerOptions): Promise<WireServer> {
-  const { pglite } = options;
   const idleInTransactionMs = options.idleInTransactionMs ?? 60_000;
   const connections = new Set<Connection>();
   /** Connections with queued messages, in the order they started waiting. */
@@ -82,16 +86,21 @@ export async function startWireServer(options: WireServerOptions): Promise<WireS
   let nextId = 1;
   let pumping = false;
   let closing = false;
-  const chores: (() => Promise<void>)[] = [];
+  const chores: ((pglite: PGlite) => Promise<void>)[] = [];
 
-  const settings = await pglite.query<{ name: string; setting: string }>(
-    `select name, setting from pg_settings where name in ('server_version', 'server_encoding', 'DateStyle', 'TimeZone', 'integer_datetimes', 'standard_conforming_strings', 'IntervalStyle')`,
-  );
-  const parameterStatus = Buffer.concat([
-    ...settings.rows.map((r) => parameterStatusMessage(r.name, r.setting)),
-    parameterStatusMessage('client_encoding', 'UTF8'),
-    parameterStatusMessage('is_superuser', 'off'),
-  ]);
+  const engine = Promise.resolve(options.pglite).then(async (pglite) => {
+    const settings = await pglite.query<{ name: string; setting: string }>(
+      `select name, setting from pg_settings where name in ('server_version', 'server_encoding', 'DateStyle', 'TimeZone', 'integer_datetimes', 'standard_conforming_strings', 'IntervalStyle')`,
+    );
+    const parameterStatus = Buffer.concat([
+      ...settings.rows.map((r) => parameterStatusMessage(r.name, r.setting)),
+      parameterStatusMessage('client_encoding', 'UTF8'),
+      parameterStatusMessage('is_superuser', 'off'),
+    ]);
+    return { pglite, parameterStatus };
+  });
+  // Heard by each connection that waits on it; this keeps a failure from being unhandled.
+  engine.catch(() => {});
 
   const server: Server = createServer((socket) => accept(socket));
   server.maxConnections = 200;
@@ -204,13 +213,19 @@ export async function startWireServer(options: WireServerOptions): Promise<WireS
       return;
     }
     c.phase = 'ready';
-    c.socket.write(
-      Buffer.concat([
-        message(0x52, int32(0)), // AuthenticationOk
-        parameterStatus,
-        message(0x4b /* K: BackendKeyData */, Buffer.concat([int32(c.id), randomBytes(4)])),
-        readyForQuery('I'),
-      ]),
+    engine.then(
+      ({ parameterStatus }) => {
+        if (c.phase === 'closed') return;
+        c.socket.write(
+          Buffer.concat([
+            message(0x52, int32(0)), // AuthenticationOk
+            parameterStatus,
+            message(0x4b /* K: BackendKeyData */, Buffer.concat([int32(c.id), randomBytes(4)])),
+            readyForQuery('I'),
+          ]),
+        );
+      },
+      () => fatal(c, '57P03', 'the embedded database could not be opened'),
     );
   }
 
@@ -250,10 +265,14 @@ export async function startWireServer(options: WireServerOptions): Promise<WireS
     if (pumping) return;
     pumping = true;
     try {
+      const opened = await engine.catch(() => undefined);
+      // Never opened: every connection was already told so and closed.
+      if (opened === undefined) return;
+      const { pglite } = opened;
       for (;;) {
         const chore = chores.shift();
         if (chore) {
-          await chore().catch((err: unknown) => options.onClientError?.(err as Error));
+          await chore(pglite).catch((err: unknown) => options.onClientError?.(err as Error));
           continue;
         }
         if (owner === undefined) {
@@ -324,7 +343,7 @@ export async function startWireServer(options: WireServerOptions): Promise<WireS
     const held = owner === c;
     const statements = [...c.statements];
     if (!held && statements.length === 0) return;
-    chores.push(async () => {
+    chores.push(async (pglite) => {
       if (held) {
         // Sync ends an extended-protocol batch cut off mid-way, so the rollback is not skipped.
         await pglite.execProtocolRaw(message(0x53, Buffer.alloc(0)));
