@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, prepareEmbeddedDataDir, type TestDatabase } from '@tongban/testing';
+import { createTestDatabase, type TestDatabase } from '@tongban/testing';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** The built launcher `npm start` runs; the test setup builds it (scripts/build.mjs). */
@@ -78,16 +78,11 @@ export async function startSystem(): Promise<RunningSystem> {
     LOG_LEVEL: 'warn',
     TONGBAN_DATA_DIR: dataDir,
   };
+  // On the embedded engine the launcher makes its one cluster in the new folder as a first start
+  // does: from the machine's copy of the empty cluster, or by initdb when there is none yet.
   if (process.env.DATABASE_URL) {
     db = await createTestDatabase();
     if (db.kind === 'postgres') env.DATABASE_URL = db.url;
-  } else {
-    // Three services reopen a cluster made from the shared dump rather than each running initdb
-    // (seconds and ~800 MiB apiece) at once; portal still starts on an empty folder, so the
-    // first-start path stays covered. One at a time keeps the memory peak to one instance.
-    for (const name of ['identity', 'workflow', 'records']) {
-      await prepareEmbeddedDataDir(join(dataDir, name));
-    }
   }
   const child = spawn(process.execPath, [LAUNCHER], {
     cwd: root,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -332,4 +332,53 @@ describe('startEmbeddedPostgres', () => {
     const stale = new pg.Client({ connectionString: staleUrl.toString() });
     expect(errorCode(await stale.connect().catch((err: unknown) => err))).toBe('28P01');
   });
+});
+
+describe('startEmbeddedPostgres on a new data folder', () => {
+  let folder: string;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'tongban-embedded-new-'));
+  });
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('runs initdb once and leaves a copy of the empty cluster, from which the next new folder is filled', async () => {
+    const cache = join(folder, 'cache');
+    const roundTrip = async (dataDir: string) => {
+      const embedded = await startEmbeddedPostgres({
+        dataDir,
+        services: ['identity'],
+        emptyClusterCache: cache,
+      });
+      try {
+        await embedded.ready;
+        const client = new pg.Client({ connectionString: embedded.url('identity') });
+        await client.connect();
+        await client.query('create schema identity; create table identity.t (v text)');
+        await client.query(`insert into identity.t values ('kept')`);
+        await client.end();
+      } finally {
+        await embedded.close();
+      }
+    };
+    await roundTrip(join(folder, 'first'));
+    const copies = await readdir(cache);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatch(/^pglite-[\d.]+-empty-cluster\.tar$/);
+    // The copy is of the empty cluster, not of what the first folder holds now.
+    await roundTrip(join(folder, 'second'));
+    const reopened = await startEmbeddedPostgres({
+      dataDir: join(folder, 'second'),
+      services: ['identity'],
+    });
+    try {
+      const client = new pg.Client({ connectionString: reopened.url('identity') });
+      await client.connect();
+      expect((await client.query('select v from identity.t')).rows).toEqual([{ v: 'kept' }]);
+      await client.end();
+    } finally {
+      await reopened.close();
+    }
+  }, 120_000);
 });
