@@ -6,8 +6,9 @@
 //   and on that folder again, each in a process of its own, so the RSS is that process's alone.
 //
 // `npm start` cold is a new, empty TONGBAN_DATA_DIR: from spawning `npm start` at the repository
-// root until its output says "Tongban is running" (the demo city is seeded by then). Warm is the
-// same data folder again. BENCH_START_SETTLE_S after ready, the RSS (and PSS where
+// root until its output says "Tongban is running" (the demo city is seeded by then). The first
+// cold run is the first start on the machine (no copy of the empty cluster yet: initdb runs); the
+// other cold runs fill their new folder from that copy. Warm is the same data folder again. BENCH_START_SETTLE_S after ready, the RSS (and PSS where
 // /proc/<pid>/smaps_rollup is readable) of every process in the tree under npm is summed; then the
 // tree gets Ctrl-C (SIGINT to npm's process group) as a terminal would send it.
 //
@@ -20,8 +21,8 @@
 // tried upward for PORTAL/IDENTITY/WORKFLOW/RECORDS_PORT), BENCH_START_SETTLE_S (3),
 // BENCH_START_READY_S (300: how long to wait for "Tongban is running"). LOG_LEVEL is passed on.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -94,6 +95,26 @@ async function run(): Promise<void> {
     const ports = await freePorts(config.firstPort, PORT_VARIABLES.length);
     log(`ports: ${PORT_VARIABLES.map((v, i) => `${v}=${ports[i]}`).join(' ')}`);
     const folders: string[] = [];
+    // The very first start on a machine also runs initdb (in a process of its own) and leaves a
+    // copy of the empty cluster in node_modules/.cache/tongban, from which every later new data
+    // folder is filled. That first start is measured with the copy moved aside, then put back.
+    const cacheDir = join(root, 'node_modules', '.cache', 'tongban');
+    const aside = `${cacheDir}.bench-${process.pid}`;
+    const hadCache = existsSync(cacheDir);
+    if (hadCache) await rename(cacheDir, aside);
+    const restoreCache = onCleanup(async () => {
+      if (!hadCache) return;
+      await rm(cacheDir, { recursive: true, force: true });
+      await rename(aside, cacheDir);
+    });
+    const firstDir = join(scratch, 'data-first');
+    const first = await startOnce(
+      'cold, first on this machine (initdb)',
+      firstDir,
+      ports,
+      config,
+      log,
+    ).finally(restoreCache);
     const cold: StartRun[] = [];
     for (let i = 1; i <= config.cold; i++) {
       const dataDir = join(scratch, `data-${i}`);
@@ -164,6 +185,7 @@ async function run(): Promise<void> {
         '',
       ],
       [],
+      ...startRows('cold', [first], pgNew, TARGET.coldMs),
       ...startRows('cold', cold, pgNew, TARGET.coldMs),
       [],
       ...startRows('warm', warm, pgReopen, TARGET.warmMs),
@@ -187,7 +209,7 @@ async function run(): Promise<void> {
     process.stdout.write(
       `RSS and PSS of npm start: the whole process tree under npm, ${config.settleMs / 1000} s after "${READY}".\n`,
     );
-    for (const r of [...cold, ...warm]) {
+    for (const r of [first, ...cold, ...warm]) {
       process.stdout.write(
         `\n${r.label}: ${r.processes.length} processes, RSS ${mib(r.rssMiB)}, PSS ${r.pssMiB === undefined ? 'n/a' : mib(r.pssMiB)}; Ctrl-C → every process gone in ${seconds(r.stopMs)} s (npm: ${r.exit})\n`,
       );
