@@ -12,11 +12,18 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { dataRootFromEnv, type EmbeddedPostgres, startEmbeddedPostgres } from '@tongban/db';
 import { ensurePortalWeb } from './portal-web.js';
 import { demoCityFingerprint, seedDemoCity } from './seed/seed.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+// The embedded engine is WebAssembly. V8 compiles it quickly (Liftoff), then again, optimised,
+// on background threads: on a 2-core machine that second compile takes about a second of CPU from
+// the services starting beside it, for queries no faster in this workload (ADR 0018). Set before
+// the engine is loaded; a V8 without the flag ignores it.
+setFlagsFromString('--liftoff-only');
 const env = process.env;
 const host = env.HOST ?? '127.0.0.1';
 

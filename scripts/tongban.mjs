@@ -117,6 +117,13 @@ function ensureDependencies(pnpmOf) {
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
   process.stderr.write('Installing dependencies from pnpm-lock.yaml …\n');
   run(pnpmOf(), ['install', '--frozen-lockfile']);
+  // As a PostgreSQL package runs initdb when it is installed: the embedded engine's empty cluster
+  // is made once here, so a start on a new data folder copies it instead (ADR 0018).
+  process.stderr.write('Preparing the embedded database engine (once per install) …\n');
+  run(process.execPath, [
+    join(root, 'packages', 'db', 'scripts', 'empty-cluster.mjs'),
+    join(root, 'node_modules', '.cache', 'tongban'),
+  ]);
   writeFileSync(stampFile, stamp);
 }
 

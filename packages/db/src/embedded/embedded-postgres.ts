@@ -160,7 +160,7 @@ async function openCluster(PGlite: PGliteClass, options: EmbeddedPostgresOptions
 
 /** The engine's version, which names the empty-cluster copy it can load. */
 function engineVersion(): string {
-  const require = createRequire(createRequire(import.meta.url).resolve('@tongban/db/package.json'));
+  const require = createRequire(join(packageRoot(), 'package.json'));
   const entry = require.resolve('@electric-sql/pglite');
   // The package exports no package.json; its entry point sits in dist/ beside it.
   const manifest = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8'));
@@ -168,38 +168,19 @@ function engineVersion(): string {
 }
 
 /**
- * initdb in a short-lived process of its own: it grows the engine's WebAssembly memory to
- * several hundred MiB, which a process never gives back, so the long-running engine that then
- * opens the folder stays at about a third of that.
+ * initdb in a short-lived process of its own (scripts/empty-cluster.mjs): it grows the engine's
+ * WebAssembly memory to several hundred MiB, which a process never gives back, so the
+ * long-running engine that then opens the folder stays at about a third of that. The same run
+ * leaves the copy of the empty cluster in the cache folder, when there is one.
  */
 async function initdb(dataDir: string, cache: string | undefined): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  // With a cache file named, the new cluster is also copied there (written whole, then renamed,
-  // so a concurrent start reads all of it or none).
-  const code = [
-    "import { mkdirSync, renameSync, writeFileSync } from 'node:fs';",
-    "import { dirname } from 'node:path';",
-    "import { PGlite } from '@electric-sql/pglite';",
-    'const [dataDir, cache] = process.argv.slice(1);',
-    'const db = new PGlite(dataDir);',
-    'await db.waitReady;',
-    'if (cache) {',
-    "  const dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());",
-    '  mkdirSync(dirname(cache), { recursive: true });',
-    "  const partial = cache + '.' + process.pid;",
-    '  writeFileSync(partial, dump);',
-    '  renameSync(partial, cache);',
-    '}',
-    'await db.close();',
-  ].join('\n');
-  // Resolved from this package's folder, where its own dependency on the engine lives.
-  const cwd = dirname(createRequire(import.meta.url).resolve('@tongban/db/package.json'));
+  const script = join(packageRoot(), 'scripts', 'empty-cluster.mjs');
+  // Without a cache folder the copy goes to a throwaway folder beside the data folder.
+  const scratch = cache === undefined ? `${dataDir}.initdb-${process.pid}` : undefined;
+  const args = [script, cache === undefined ? (scratch as string) : dirname(cache), dataDir];
   await new Promise<void>((resolve, reject) => {
-    const args = ['--input-type=module', '-e', code, dataDir, ...(cache ? [cache] : [])];
-    const child = spawn(process.execPath, args, {
-      cwd,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -214,5 +195,10 @@ async function initdb(dataDir: string, cache: string | undefined): Promise<void>
             ),
           ),
     );
-  });
+  }).finally(() => (scratch ? rm(scratch, { recursive: true, force: true }) : undefined));
+}
+
+/** This package's folder: found through its own name, so it holds inside a bundle too. */
+function packageRoot(): string {
+  return dirname(createRequire(import.meta.url).resolve('@tongban/db/package.json'));
 }
