@@ -368,52 +368,61 @@ async function seedRecords(
   const as = async (username: string) => records(await staff.token(username));
 
   // Subject ids as the counter finds them from the ID card: the same on every run.
+  // Each step's items are independent of one another, so each step sends them together.
   const subjectOf = new Map<string, string>();
-  for (const resident of city.residents) {
-    const res = await clerk.POST('/v1/residents/lookup', {
-      body: { idDocumentType: 'resident_id_card', idNumber: withCheckDigit(resident.idBody) },
-    });
-    if (!res.data) throw new Error(`seeding: no subject for ${resident.fullName}`);
-    subjectOf.set(resident.fullName, res.data.subjectId);
-  }
+  await Promise.all(
+    city.residents.map(async (resident) => {
+      const res = await clerk.POST('/v1/residents/lookup', {
+        body: { idDocumentType: 'resident_id_card', idNumber: withCheckDigit(resident.idBody) },
+      });
+      if (!res.data) throw new Error(`seeding: no subject for ${resident.fullName}`);
+      subjectOf.set(resident.fullName, res.data.subjectId);
+    }),
+  );
 
-  for (const type of city.recordTypes) {
-    const admin = await as(usernameOf(type.issuerDepartment, 'admin'));
-    const res = await admin.POST('/v1/record-types', {
-      body: {
-        code: type.code,
-        name: type.name,
-        fieldSchema: type.fieldSchema,
-        classification: { ...type.classification },
-      },
-    });
-    if (expectCreated(`record type ${type.code}`, res)) report.created.recordTypes++;
-  }
+  await Promise.all(
+    city.recordTypes.map(async (type) => {
+      const admin = await as(usernameOf(type.issuerDepartment, 'admin'));
+      const res = await admin.POST('/v1/record-types', {
+        body: {
+          code: type.code,
+          name: type.name,
+          fieldSchema: type.fieldSchema,
+          classification: { ...type.classification },
+        },
+      });
+      if (expectCreated(`record type ${type.code}`, res)) report.created.recordTypes++;
+    }),
+  );
 
-  for (const policy of city.accessPolicies) {
-    const type = city.recordTypes.find((t) => t.code === policy.recordType);
-    if (!type) throw new Error(`seeding policy: unknown record type ${policy.recordType}`);
-    const admin = await as(usernameOf(type.issuerDepartment, 'admin'));
-    if (await policyExists(admin, policy)) continue;
-    const res = await admin.POST('/v1/policies', {
-      body: { ...policy, fields: [...policy.fields] },
-    });
-    if (res.response.status === 201) report.created.policies++;
-    else if (res.response.status !== 409 || problemCode(res.error) !== 'already_exists') {
-      throw new Error(
-        `seeding policy ${policy.readerDepartment} ${policy.recordType} ${policy.purpose}: ${res.response.status} ${JSON.stringify(res.error)}`,
-      );
-    }
-  }
+  await Promise.all(
+    city.accessPolicies.map(async (policy) => {
+      const type = city.recordTypes.find((t) => t.code === policy.recordType);
+      if (!type) throw new Error(`seeding policy: unknown record type ${policy.recordType}`);
+      const admin = await as(usernameOf(type.issuerDepartment, 'admin'));
+      if (await policyExists(admin, policy)) return;
+      const res = await admin.POST('/v1/policies', {
+        body: { ...policy, fields: [...policy.fields] },
+      });
+      if (res.response.status === 201) report.created.policies++;
+      else if (res.response.status !== 409 || problemCode(res.error) !== 'already_exists') {
+        throw new Error(
+          `seeding policy ${policy.readerDepartment} ${policy.recordType} ${policy.purpose}: ${res.response.status} ${JSON.stringify(res.error)}`,
+        );
+      }
+    }),
+  );
 
-  for (const record of city.records) {
-    const type = city.recordTypes.find((t) => t.code === record.type);
-    const subjectId = subjectOf.get(record.resident);
-    if (!type || !subjectId)
-      throw new Error(`seeding record ${record.key}: unknown type or resident`);
-    const officer = await as(usernameOf(type.issuerDepartment, 'officer'));
-    if (await seedRecord(officer, record, subjectId)) report.created.records++;
-  }
+  await Promise.all(
+    city.records.map(async (record) => {
+      const type = city.recordTypes.find((t) => t.code === record.type);
+      const subjectId = subjectOf.get(record.resident);
+      if (!type || !subjectId)
+        throw new Error(`seeding record ${record.key}: unknown type or resident`);
+      const officer = await as(usernameOf(type.issuerDepartment, 'officer'));
+      if (await seedRecord(officer, record, subjectId)) report.created.records++;
+    }),
+  );
 }
 
 /** Whether the department, type and purpose ever had a policy, active or withdrawn. */

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareEmbeddedDataDir } from '@tongban/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +47,12 @@ describe('scripts/build.mjs', () => {
   });
 
   it('rebuilds after a source changes, and builds nothing while nothing has', async () => {
-    expect(await ensureBuild({ root: copy })).toBe('built');
+    // The bundles the test run's global setup built from these same inputs, stamp included: a
+    // copy whose inputs are unchanged is fresh without building anything.
+    for (const [from, to] of bundlesOf(root).map((b, i) => [b, bundlesOf(copy)[i]] as const)) {
+      if (!to) throw new Error('bundles differ');
+      await cp(dirname(from.outFile), dirname(to.outFile), { recursive: true });
+    }
     const [portal] = bundlesOf(copy).filter((b) => b.outFile.includes('portal'));
     if (!portal) throw new Error('no portal bundle');
     const builtAt = (await stat(portal.outFile)).mtimeMs;

@@ -31,7 +31,8 @@ async function startService(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  // The service's bundle, as npm start and the image run it (the test run's global setup builds it).
+  const child = spawn(process.execPath, ['build/server.js'], {
     cwd: join(root, 'services', name),
     env: {
       ...inherited,

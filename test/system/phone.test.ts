@@ -67,7 +67,8 @@ describe('the demo phone walks the identity flow (README "Walk the QR flow with 
       await mkdir(join(dir, 'data'), { recursive: true });
       await prepareEmbeddedDataDir(join(dir, 'data', 'identity'));
     }
-    identity = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    // The service's bundle, as npm start and the image run it (the test run's global setup builds it).
+    identity = spawn(process.execPath, ['build/server.js'], {
       cwd: join(root, 'services', 'identity'),
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
