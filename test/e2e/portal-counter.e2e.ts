@@ -1,5 +1,4 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { activate, nodeIo, presentationQr } from '@tongban/phone';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -7,7 +6,7 @@ import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as city from '../../scripts/seed/demo-city.js';
 import { withCheckDigit } from '../../scripts/seed/seed.js';
-import { launchChromium } from '../helpers/browser.js';
+import { axeSource, launchChromium, seriousViolations } from '../helpers/browser.js';
 import { type RunningSystem, startSystem } from '../helpers/system.js';
 
 const SCREENSHOTS = resolve('test-results', 'screenshots');
@@ -87,37 +86,6 @@ async function watch(page: Page): Promise<Watched> {
 /** Chromium logs each fetch answered with an error status; a refusal shown on purpose is one. */
 const refusedFetch = (status: number) =>
   new RegExp(`^console: Failed to load resource: the server responded with a status of ${status} `);
-
-const axeSource = async () =>
-  readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[] }[];
-}
-
-async function seriousViolations(page: Page, source: string): Promise<AxeViolation[]> {
-  await page.evaluate(source);
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> };
-      }
-    ).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.map((n) => ({ target: n.target })),
-    }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
 
 describe('counter page in a browser', () => {
   let system: RunningSystem;

@@ -1,12 +1,11 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { createIdentityClient, createWorkflowClient } from '@tongban/clients';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as city from '../../scripts/seed/demo-city.js';
 import { withCheckDigit } from '../../scripts/seed/seed.js';
-import { launchChromium } from '../helpers/browser.js';
+import { axeSource, launchChromium, seriousViolations } from '../helpers/browser.js';
 import { type RunningSystem, startSystem } from '../helpers/system.js';
 
 const SCREENSHOTS = resolve('test-results', 'screenshots');
@@ -103,39 +102,6 @@ async function watch(page: Page): Promise<Watched> {
     });
   });
   return watched;
-}
-
-const axeSource = async () =>
-  readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[] }[];
-}
-
-/** axe-core's serious and critical violations (WCAG 2.x A and AA) on the page as it is now. */
-async function seriousViolations(page: Page, source: string): Promise<AxeViolation[]> {
-  // A <script src> for axe would be refused by script-src 'self'; evaluated source is not.
-  await page.evaluate(source);
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> };
-      }
-    ).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.map((n) => ({ target: n.target })),
-    }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 describe('public tracking page in a browser', () => {
