@@ -46,9 +46,16 @@ export async function startEmbeddedPostgres(
   for (const service of options.services) {
     if (!/^[a-z][a-z0-9_]*$/.test(service)) throw new Error(`not a role name: ${service}`);
   }
+  // Decided once, before anything is written: how this start gets its cluster.
+  const cache = cacheFileOf(options);
+  const how: ClusterSource = existsSync(join(options.dataDir, 'PG_VERSION'))
+    ? 'existing'
+    : cache !== undefined && existsSync(cache)
+      ? 'copy'
+      : 'initdb';
   const opening = (async () => {
     const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await openCluster(PGlite, options);
+    const pglite = await openCluster(PGlite, options.dataDir, how, cache);
     try {
       await grantRoles(pglite, options.services);
     } catch (err) {
@@ -59,9 +66,7 @@ export async function startEmbeddedPostgres(
   })();
   // initdb can take longer than a client waits to be let in, so only a cluster that opens in
   // about a second (an existing one, or a copy of the empty one) accepts connections meanwhile.
-  if (!existsSync(join(options.dataDir, 'PG_VERSION')) && !cacheFileExists(options)) {
-    await opening;
-  }
+  if (how === 'initdb') await opening;
   // Fresh passwords at every start: only the processes this start hands them to can connect.
   const users = new Map(options.services.map((s) => [s, randomBytes(24).toString('base64url')]));
   let server: WireServer;
@@ -106,11 +111,6 @@ function cacheFileOf(options: EmbeddedPostgresOptions): string | undefined {
     : undefined;
 }
 
-function cacheFileExists(options: EmbeddedPostgresOptions): boolean {
-  const file = cacheFileOf(options);
-  return file !== undefined && existsSync(file);
-}
-
 /**
  * Each service's role owns what it creates (its schema, its row in the migrations bookkeeping)
  * and is granted nothing of another service's, so the rule that a service never reads another's
@@ -131,16 +131,20 @@ async function grantRoles(pglite: PGlite, services: readonly string[]): Promise<
 }
 
 type PGliteClass = typeof import('@electric-sql/pglite').PGlite;
+type ClusterSource = 'existing' | 'copy' | 'initdb';
 
-async function openCluster(PGlite: PGliteClass, options: EmbeddedPostgresOptions): Promise<PGlite> {
-  const { dataDir } = options;
-  if (existsSync(join(dataDir, 'PG_VERSION'))) {
+async function openCluster(
+  PGlite: PGliteClass,
+  dataDir: string,
+  how: ClusterSource,
+  cache: string | undefined,
+): Promise<PGlite> {
+  if (how === 'existing') {
     const pglite = new PGlite(dataDir);
     await pglite.waitReady;
     return pglite;
   }
-  const cache = cacheFileOf(options);
-  if (cache !== undefined && existsSync(cache)) {
+  if (how === 'copy' && cache !== undefined) {
     try {
       await mkdir(dataDir, { recursive: true });
       const pglite = new PGlite(dataDir, { loadDataDir: new Blob([await readFile(cache)]) });
