@@ -11,6 +11,14 @@ export interface Bundle {
 }
 
 export declare function bundlesOf(root?: string): Bundle[];
+/** The command-line tools that are built too: bundle name → entry point. */
+export declare const CLIS: {
+  readonly phone: string;
+  readonly tokens: string;
+  readonly 'access-log-audit': string;
+};
+/** build/<name>.js: the built file of a command-line tool in CLIS. */
+export declare function cliBundleOf(name: keyof typeof CLIS, root?: string): string;
 export declare function stampFileOf(root?: string): string;
 export declare function buildInputs(root?: string): string[];
 export declare function inputsHash(root?: string): string;

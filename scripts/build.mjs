@@ -4,6 +4,8 @@
 // root entry point (scripts/tongban.mjs) imports it before anything else runs, and esbuild is only
 // loaded when something is actually built.
 //
+// The command-line tools (phone, tokens, access-log audit) are bundled into build/ the same way.
+//
 //   node scripts/build.mjs              builds everything and records the inputs' hash
 //   node scripts/build.mjs --services   the services' bundles only (the image)
 import { createHash } from 'node:crypto';
@@ -29,8 +31,24 @@ export function bundlesOf(root = repositoryRoot) {
     // At the root's depth + 1 like scripts/, so the launcher's `new URL('..', import.meta.url)`
     // is still the repository.
     { entry: join(root, 'scripts', 'start.ts'), outFile: join(root, 'build', 'start.js') },
+    // The command-line tools behind `npm run phone|tokens|access-log:audit`, so each call starts
+    // in a fraction of a second instead of transpiling its sources first.
+    ...Object.entries(CLIS).map(([name, entry]) => ({
+      entry: join(root, entry),
+      outFile: cliBundleOf(name, root),
+    })),
   ];
 }
+
+/** The command-line tools that are built too: bundle name → entry point. */
+export const CLIS = {
+  phone: 'packages/phone/src/cli.ts',
+  tokens: 'packages/tokens/src/cli.ts',
+  'access-log-audit': 'services/records/src/audit-cli.ts',
+};
+
+/** The built file of a command-line tool in CLIS. */
+export const cliBundleOf = (name, root = repositoryRoot) => join(root, 'build', `${name}.js`);
 
 /** Where the hash of the inputs of the last complete build is kept. */
 export const stampFileOf = (root = repositoryRoot) => join(root, 'build', 'inputs.sha256');

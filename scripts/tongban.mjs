@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBuild, formatBuildError } from './build.mjs';
+import { cliBundleOf, ensureBuild, formatBuildError } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -36,15 +36,16 @@ const COMMANDS = {
   ],
   bench: () => [[process.execPath, ['--import', 'tsx', 'test/bench/run.ts']]],
   // The demo resident phone (packages/phone): `npm run phone -- activate --code … --identity …`.
-  phone: () => [[process.execPath, ['--import', 'tsx', 'packages/phone/src/cli.ts']]],
+  phone: () => [[process.execPath, [cliBundleOf('phone')]]],
   // The offline verifiers (packages/tokens): `npm run tokens -- bundle|verify|verify-record …`.
-  tokens: () => [[process.execPath, ['--import', 'tsx', 'packages/tokens/src/cli.ts']]],
+  tokens: () => [[process.execPath, [cliBundleOf('tokens')]]],
   // Recompute records' access log and check it against its signed heads (exit 1 on the first
   // inconsistency): `npm run access-log:audit [-- --keys <file|URL>] [--json]`.
-  'access-log:audit': () => [
-    [process.execPath, ['--import', 'tsx', 'services/records/src/audit-cli.ts']],
-  ],
+  'access-log:audit': () => [[process.execPath, [cliBundleOf('access-log-audit')]]],
 };
+
+/** The commands that run bundles from scripts/build.mjs. */
+const BUILT = new Set(['start', 'phone', 'tokens', 'access-log:audit']);
 
 const [command, ...rest] = process.argv.slice(2);
 const makeCommand = COMMANDS[command];
@@ -66,12 +67,18 @@ if (major < 20 || (major === 20 && minor < 19)) {
 let pnpmBin;
 const pnpm = () => (pnpmBin ??= ensurePnpm());
 ensureDependencies(pnpm);
-if (command === 'start') {
+// Commands that run built JavaScript build first when a source changed. The tools' own output
+// may be piped into a file, so only the launcher's build line goes to stdout.
+if (BUILT.has(command)) {
   try {
-    await ensureBuild({ root, out: process.stdout });
+    await ensureBuild({ root, out: command === 'start' ? process.stdout : process.stderr });
   } catch (err) {
     process.stderr.write(
-      `\nBuilding the services failed:\n${formatBuildError(err)}\nTongban did not start; nothing was started.\n`,
+      `\nBuilding the services failed:\n${formatBuildError(err)}\n${
+        command === 'start'
+          ? 'Tongban did not start; nothing was started.'
+          : `npm run ${command} did not run.`
+      }\n`,
     );
     process.exit(1);
   }

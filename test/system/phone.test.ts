@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, prepareEmbeddedDataDir, type TestDatabase } from '@tongban/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliBundleOf } from '../../scripts/build.mjs';
 import { seedDemoCity } from '../../scripts/seed/seed.js';
 import { freePort } from '../helpers/system.js';
 
@@ -22,7 +23,7 @@ function run(file: string, args: readonly string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', file, ...args],
+      [file, ...args],
       { cwd: root, env: { ...process.env, NODE_ENV: 'development' }, timeout: 60_000 },
       (error, stdout, stderr) =>
         resolve({
@@ -33,8 +34,9 @@ function run(file: string, args: readonly string[]): Promise<Run> {
     );
   });
 }
-const phone = (...args: string[]) => run('packages/phone/src/cli.ts', args);
-const verifier = (...args: string[]) => run('packages/tokens/src/cli.ts', args);
+// The built CLIs `npm run phone` and `npm run tokens` start (the test run's global setup builds them).
+const phone = (...args: string[]) => run(cliBundleOf('phone'), args);
+const verifier = (...args: string[]) => run(cliBundleOf('tokens'), args);
 
 /** The demo city as `npm start` seeds it, on identity alone (no other service is needed here). */
 describe('the demo phone walks the identity flow (README "Walk the QR flow with the demo phone")', () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The sources are TypeScript run as they are (no build step in this repository): register tsx,
-// then hand over to the CLI, which runs itself when it is the entry point.
+// The package's own bin runs its TypeScript sources: register tsx, then hand over to the CLI.
+// (`npm run phone` at the repository's root runs the built bundle, build/phone.js, instead.)
 import { register } from 'tsx/esm/api';
 
 register();

@@ -23,7 +23,8 @@ import {
 } from './helpers/access-log.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const cli = join(root, 'services', 'records', 'src', 'audit-cli.ts');
+/** The built command `npm run access-log:audit` starts (the test run's global setup builds it). */
+const cli = join(root, 'build', 'access-log-audit.js');
 
 /**
  * Records' database where another process can open it, as the command finds it: a database on
@@ -76,7 +77,7 @@ function runCommand(env: Record<string, string>, args: string[] = []) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', cli, ...args],
+      [cli, ...args],
       { cwd: root, env: { ...inherited, ...env }, timeout: 120_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;

@@ -173,14 +173,15 @@ describe('verifyRecordCertificate against records’ JWKS', () => {
   });
 });
 
-// Each run starts a Node process with tsx: generous time, so a loaded machine does not fail it.
+// Each run starts a Node process on the built CLI, as `npm run tokens` does (the test run's
+// global setup builds it): generous time, so a loaded machine does not fail it.
 describe('pnpm tokens verify-record (the offline CLI, as a process)', { timeout: 180_000 }, () => {
   /** What `pnpm tokens …` runs, from the repository root. */
   const run = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', 'packages/tokens/src/cli.ts', ...args],
+        [join(root, 'build', 'tokens.js'), ...args],
         { cwd: root, timeout: 60_000 },
         (error, stdout, stderr) => {
           const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
