@@ -9,7 +9,7 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/system.js';
 
-// Identity and records as two real processes on their own ports, each with its own database; all
+// Identity and records as real processes on their own ports, each with its own database; all
 // times here are real time, since the promise under test is one about real seconds (ADR 0008).
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = 'key-withdrawal-admin-pass';
@@ -77,14 +77,24 @@ async function startService(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('key withdrawal across identity and records (defect 5)', () => {
-  let dataRoot: string;
-  const databases: TestDatabase[] = [];
-  let identity: Service;
-  let records: Service;
+/** An identity and the records that trusts its keys. */
+interface Pair {
+  readonly identity: Service;
+  readonly records: Service;
+}
 
-  beforeAll(async () => {
-    dataRoot = await mkdtemp(join(tmpdir(), 'tb-key-withdrawal-'));
+describe('key withdrawal across identity and records (defect 5)', () => {
+  const dataRoots: string[] = [];
+  const databases: TestDatabase[] = [];
+  const started: Service[] = [];
+  // One identity and one records for each scenario: the two scenarios wait their 30 s at the same
+  // time, and neither's requests can refresh what the other's records holds.
+  let busy: Pair;
+  let idle: Pair;
+
+  async function startPair(): Promise<Pair> {
+    const dataRoot = await mkdtemp(join(tmpdir(), 'tb-key-withdrawal-'));
+    dataRoots.push(dataRoot);
     const databaseEnv = async (name: string): Promise<Record<string, string>> => {
       if (process.env.DATABASE_URL) {
         const db = await createTestDatabase();
@@ -94,24 +104,30 @@ describe('key withdrawal across identity and records (defect 5)', () => {
       await prepareEmbeddedDataDir(join(dataRoot, name));
       return {};
     };
-    identity = await startService('identity', dataRoot, {
+    const identity = await startService('identity', dataRoot, {
       ...(await databaseEnv('identity')),
       BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
     });
-    records = await startService('records', dataRoot, {
+    started.push(identity);
+    const records = await startService('records', dataRoot, {
       ...(await databaseEnv('records')),
       IDENTITY_URL: identity.url,
     });
+    started.push(records);
+    return { identity, records };
+  }
+
+  beforeAll(async () => {
+    [busy, idle] = await Promise.all([startPair(), startPair()]);
   }, 240_000);
 
   afterAll(async () => {
-    await records?.stop();
-    await identity?.stop();
+    await Promise.all(started.map((service) => service.stop()));
     for (const db of databases) await db.drop();
-    if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
+    for (const dir of dataRoots) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
-  async function signIn(): Promise<{ token: string; kid: string }> {
+  async function signIn({ identity }: Pair): Promise<{ token: string; kid: string }> {
     const res = await fetch(`${identity.url}/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -125,7 +141,7 @@ describe('key withdrawal across identity and records (defect 5)', () => {
   }
 
   /** A records route that needs a staff token: 201 while the token is trusted, 401 once not. */
-  async function useToken(token: string): Promise<number> {
+  async function useToken({ records }: Pair, token: string): Promise<number> {
     const res = await fetch(`${records.url}/v1/record-types`, {
       method: 'POST',
       headers: {
@@ -145,7 +161,7 @@ describe('key withdrawal across identity and records (defect 5)', () => {
   }
 
   /** Withdraws `kid` at identity; resolves with the real time at which it certainly had happened. */
-  async function revoke(token: string, kid: string): Promise<number> {
+  async function revoke({ identity }: Pair, token: string, kid: string): Promise<number> {
     const res = await fetch(`${identity.url}/v1/keys/${encodeURIComponent(kid)}/revoke`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
@@ -161,21 +177,21 @@ describe('key withdrawal across identity and records (defect 5)', () => {
     return revokedAt;
   }
 
-  it('records refuses a token of a withdrawn key within 30 s while it is used every second (defect 5)', async () => {
-    const { token, kid } = await signIn();
+  it.concurrent('records refuses a token of a withdrawn key within 30 s while it is used every second (defect 5)', async () => {
+    const { token, kid } = await signIn(busy);
     // In use before the withdrawal, so records holds both the key set and the verified token.
     for (let i = 0; i < 3; i += 1) {
-      expect(await useToken(token)).toBe(201);
+      expect(await useToken(busy, token)).toBe(201);
       await sleep(1_000);
     }
 
-    const revokedAt = await revoke(token, kid);
+    const revokedAt = await revoke(busy, token, kid);
     const calls: { sentAt: number; status: number }[] = [];
     // Once a second until a request sent after the bound has come back; a slow machine only
     // lengthens the loop, it cannot make a correct cache look wrong.
     for (;;) {
       const sentAt = Date.now();
-      calls.push({ sentAt, status: await useToken(token) });
+      calls.push({ sentAt, status: await useToken(busy, token) });
       if (sentAt - revokedAt >= WITHDRAWAL_BOUND_MS) break;
       await sleep(1_000);
     }
@@ -191,19 +207,19 @@ describe('key withdrawal across identity and records (defect 5)', () => {
     expect(calls.slice(0, firstRefusal).every((c) => c.status === 201)).toBe(true);
   }, 120_000);
 
-  it('records refuses a token of a withdrawn key at its first use 30 s later when it sat idle (defect 5)', async () => {
-    const { token, kid } = await signIn();
-    expect(await useToken(token)).toBe(201);
+  it.concurrent('records refuses a token of a withdrawn key at its first use 30 s later when it sat idle (defect 5)', async () => {
+    const { token, kid } = await signIn(idle);
+    expect(await useToken(idle, token)).toBe(201);
 
-    const revokedAt = await revoke(token, kid);
+    const revokedAt = await revoke(idle, token, kid);
     // Not used at all in between: waiting is the point, and only ever waits longer on a slow machine.
     const wait = revokedAt + WITHDRAWAL_BOUND_MS - Date.now();
     if (wait > 0) await sleep(wait);
-    expect(await useToken(token)).toBe(401);
+    expect(await useToken(idle, token)).toBe(401);
 
     // A token of the key identity signs with now is accepted, so the refusal is the withdrawal's.
-    const fresh = await signIn();
+    const fresh = await signIn(idle);
     expect(fresh.kid).not.toBe(kid);
-    expect(await useToken(fresh.token)).toBe(201);
+    expect(await useToken(idle, fresh.token)).toBe(201);
   }, 120_000);
 });
