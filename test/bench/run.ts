@@ -1,4 +1,5 @@
-// `npm run bench [-- name …]`: runs every bench in this folder (or the named ones) one after
+// `npm run bench [-- name …]`: runs every bench in this folder (or the named ones; a bench marked
+// onlyWhenNamed runs only when named) one after
 // another, so no two compete for the machine. Benchmarks are not tests: a slow result prints
 // BELOW and still exits 0; only a bench that broke (or overran its time) exits 1.
 import { readdirSync } from 'node:fs';
@@ -34,7 +35,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 let broken = 0;
-for (const bench of benches.filter((b) => wanted.length === 0 || wanted.includes(b.name))) {
+const chosen = benches.filter((b) =>
+  wanted.length === 0 ? !b.onlyWhenNamed : wanted.includes(b.name),
+);
+for (const bench of chosen) {
   process.stdout.write(`\n▶ ${bench.name}: ${bench.summary}\n`);
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;

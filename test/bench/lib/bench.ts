@@ -5,6 +5,8 @@ export interface Bench {
   readonly summary: string;
   /** Upper bound of one run, setup and cleanup included; the runner aborts a run that exceeds it. */
   readonly timeoutMs: number;
+  /** Runs only when `npm run bench -- <name>` names it (a bench that takes most of an hour). */
+  readonly onlyWhenNamed?: boolean;
   /** Prints its own table. Throws when the bench itself broke (not when a number is low). */
   run(): Promise<void>;
 }
