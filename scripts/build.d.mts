@@ -20,10 +20,9 @@ export declare const CLIS: {
 /** build/<name>.js: the built file of a command-line tool in CLIS. */
 export declare function cliBundleOf(name: keyof typeof CLIS, root?: string): string;
 export declare function stampFileOf(root?: string): string;
-export declare function buildInputs(root?: string): string[];
-export declare function inputsHash(root?: string): string;
-export declare function buildIsFresh(root?: string, hash?: string): boolean;
-export declare function buildAll(root?: string): Promise<void>;
+export declare function sharedInputs(root?: string): string[];
+export declare function staleBundles(root?: string): Bundle[];
+export declare function buildBundles(root?: string, bundles?: readonly Bundle[]): Promise<void>;
 export declare function ensureBuild(options?: {
   root?: string;
   out?: { write(text: string): unknown };

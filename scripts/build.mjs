@@ -50,63 +50,90 @@ export const CLIS = {
 /** The built file of a command-line tool in CLIS. */
 export const cliBundleOf = (name, root = repositoryRoot) => join(root, 'build', `${name}.js`);
 
-/** Where the hash of the inputs of the last complete build is kept. */
-export const stampFileOf = (root = repositoryRoot) => join(root, 'build', 'inputs.sha256');
-
-function filesUnder(dir, keep) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true })
-    .filter((name) => keep(name))
-    .map((name) => join(dir, name));
-}
+/**
+ * What each bundle was last built from (build/inputs.json): the hash of the shared inputs, and per
+ * bundle the workspace files esbuild read for it with the hash of their contents.
+ */
+export const stampFileOf = (root = repositoryRoot) => join(root, 'build', 'inputs.json');
 
 /**
- * Every file a bundle is made from: the TypeScript of the services and packages (and their JSON),
- * the manifests and lockfile (which decide what resolves where), the compiler settings esbuild
- * reads, the launcher's own sources, and this script.
+ * Inputs every bundle depends on without esbuild reporting them as read: the manifests and
+ * lockfile (which decide what resolves where), the compiler settings, and this script. A change
+ * to any of them rebuilds everything.
  */
-export function buildInputs(root = repositoryRoot) {
-  const source = (name) => /\.(ts|json)$/.test(name);
+export function sharedInputs(root = repositoryRoot) {
   const files = [
     'package.json',
     'pnpm-lock.yaml',
     ...readdirSync(root).filter((name) => /^tsconfig.*\.json$/.test(name)),
-    'scripts/start.ts',
-    'scripts/portal-web.ts',
     'scripts/build.mjs',
-  ].map((name) => join(root, name));
-  files.push(...filesUnder(join(root, 'scripts', 'seed'), () => true));
+  ];
   for (const group of ['services', 'packages']) {
     for (const name of readdirSync(join(root, group)).sort()) {
-      const workspace = join(root, group, name);
-      files.push(join(workspace, 'package.json'));
-      for (const file of readdirSync(workspace)) {
-        if (/^tsconfig.*\.json$/.test(file)) files.push(join(workspace, file));
+      files.push(join(group, name, 'package.json'));
+      for (const file of readdirSync(join(root, group, name))) {
+        if (/^tsconfig.*\.json$/.test(file)) files.push(join(group, name, file));
       }
-      files.push(...filesUnder(join(workspace, 'src'), source));
     }
   }
   return [...new Set(files)].sort();
 }
 
-/** A hash of the inputs' names and contents: equal hashes, equal bundles. */
-export function inputsHash(root = repositoryRoot) {
+/**
+ * A hash of files' names and contents (paths relative to root). `contents` may hold a file's
+ * bytes as they were read earlier; other files are read now.
+ */
+function hashOf(root, files, contents = new Map()) {
   const hash = createHash('sha256');
-  for (const file of buildInputs(root)) {
-    hash.update(relative(root, file)).update('\0');
-    hash.update(existsSync(file) ? readFileSync(file) : '\0missing').update('\0');
+  for (const file of [...files].sort()) {
+    const path = join(root, file);
+    const bytes = contents.get(file) ?? (existsSync(path) ? readFileSync(path) : undefined);
+    hash.update(file).update('\0');
+    hash.update(bytes ?? '\0missing').update('\0');
   }
   return hash.digest('hex');
 }
 
-/** Whether every bundle exists and was built from the inputs as they are now. */
-export function buildIsFresh(root = repositoryRoot, hash = inputsHash(root)) {
-  const stamp = stampFileOf(root);
-  return (
-    existsSync(stamp) &&
-    readFileSync(stamp, 'utf8') === hash &&
-    bundlesOf(root).every((b) => existsSync(b.outFile))
-  );
+function readStamp(root) {
+  try {
+    const stamp = JSON.parse(readFileSync(stampFileOf(root), 'utf8'));
+    return typeof stamp?.shared === 'string' && typeof stamp?.bundles === 'object' ? stamp : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The bundles to build: all of them when the shared inputs changed (or nothing was built yet);
+ * otherwise each one whose file is missing or one of whose own inputs changed. Reads and hashes
+ * a few hundred files: milliseconds.
+ */
+export function staleBundles(root = repositoryRoot) {
+  const all = bundlesOf(root);
+  const stamp = readStamp(root);
+  if (!stamp || stamp.shared !== hashOf(root, sharedInputs(root))) return all;
+  const cache = new Map();
+  const cachedHash = (files) => {
+    const contents = new Map();
+    for (const file of files) {
+      if (!cache.has(file)) {
+        const path = join(root, file);
+        cache.set(file, existsSync(path) ? readFileSync(path) : undefined);
+      }
+      const bytes = cache.get(file);
+      if (bytes) contents.set(file, bytes);
+    }
+    return hashOf(root, files, contents);
+  };
+  return all.filter((b) => {
+    const entry = stamp.bundles[relative(root, b.outFile).split(sep).join('/')];
+    return (
+      !existsSync(b.outFile) ||
+      !entry ||
+      !Array.isArray(entry.inputs) ||
+      entry.hash !== cachedHash(entry.inputs)
+    );
+  });
 }
 
 const BUILTINS = new Set(builtinModules);
@@ -167,9 +194,11 @@ function externalsRelativeTo(outDir) {
   };
 }
 
-async function bundle(esbuild, { entry, outFile }) {
+async function bundle(esbuild, root, { entry, outFile }) {
   const outDir = dirname(outFile);
   const result = await esbuild.build({
+    absWorkingDir: root,
+    metafile: true,
     entryPoints: [entry],
     outfile: outFile,
     bundle: true,
@@ -193,7 +222,12 @@ async function bundle(esbuild, { entry, outFile }) {
     logLevel: 'silent',
     plugins: [externalsRelativeTo(outDir)],
   });
-  return result.outputFiles;
+  // The repository's own files esbuild read (paths relative to root); npm packages are pinned
+  // by the lockfile, a shared input.
+  const inputs = Object.keys(result.metafile.inputs).filter(
+    (file) => !file.includes('node_modules/') && existsSync(join(root, file)),
+  );
+  return { files: result.outputFiles, inputs };
 }
 
 /**
@@ -201,13 +235,13 @@ async function bundle(esbuild, { entry, outFile }) {
  * process starting at that moment reads the old bundle or the new one, never half of one. Two
  * builds at once write the same files.
  */
-async function writeBundles(bundles) {
+async function writeBundles(root, bundles) {
   const esbuild = await import('esbuild');
   // esbuild's service process would otherwise live on beside the launcher (about 200 MiB).
-  const outputs = await Promise.all(bundles.map((b) => bundle(esbuild, b))).finally(() =>
+  const outputs = await Promise.all(bundles.map((b) => bundle(esbuild, root, b))).finally(() =>
     esbuild.stop(),
   );
-  for (const [i, files] of outputs.entries()) {
+  for (const [i, { files }] of outputs.entries()) {
     const outDir = dirname(bundles[i].outFile);
     await mkdir(outDir, { recursive: true });
     const staging = await mkdtemp(join(outDir, '.staging-'));
@@ -218,32 +252,66 @@ async function writeBundles(bundles) {
       await rm(staging, { recursive: true, force: true });
     }
   }
+  return outputs.map((o) => o.inputs);
 }
 
 /**
- * Builds every bundle, then records the hash of the inputs as they were before it started: an
- * interrupted build leaves no stamp that calls it complete, and a source changed during the build
- * is built the next time.
+ * Builds the given bundles (all by default), then records what each was built from, hashed as
+ * the files were before the build started: an interrupted build records nothing, and a source
+ * changed during the build is built the next time.
  */
-export async function buildAll(root = repositoryRoot) {
-  const hash = inputsHash(root);
-  await writeBundles(bundlesOf(root));
-  const stamp = stampFileOf(root);
-  const staged = `${stamp}.${process.pid}`;
-  await writeFile(staged, hash);
-  await rename(staged, stamp);
+export async function buildBundles(root = repositoryRoot, bundles = bundlesOf(root)) {
+  const before = new Map();
+  const sources = (dir) =>
+    existsSync(join(root, dir))
+      ? readdirSync(join(root, dir), { recursive: true }).map((name) => join(dir, String(name)))
+      : [];
+  for (const group of ['services', 'packages']) {
+    for (const name of readdirSync(join(root, group))) {
+      for (const file of sources(join(group, name, 'src'))) {
+        if (/\.(ts|json|mjs|js)$/.test(file)) before.set(file, readFileSync(join(root, file)));
+      }
+    }
+  }
+  for (const file of sources('scripts')) {
+    if (/\.(ts|json|mjs|js)$/.test(file)) before.set(file, readFileSync(join(root, file)));
+  }
+  const shared = hashOf(root, sharedInputs(root));
+  const inputsOf = await writeBundles(root, bundles);
+  const previous = readStamp(root);
+  const stamp = {
+    shared,
+    bundles: previous?.shared === shared ? { ...previous.bundles } : {},
+  };
+  for (const [i, b] of bundles.entries()) {
+    const inputs = (inputsOf[i] ?? []).map((file) => file.split(sep).join('/')).sort();
+    stamp.bundles[relative(root, b.outFile).split(sep).join('/')] = {
+      inputs,
+      hash: hashOf(root, inputs, before),
+    };
+  }
+  const file = stampFileOf(root);
+  await mkdir(dirname(file), { recursive: true });
+  const staged = `${file}.${process.pid}`;
+  await writeFile(staged, `${JSON.stringify(stamp, null, 1)}\n`);
+  await rename(staged, file);
 }
 
 /**
- * Builds when an input changed since the last build, or a bundle is missing; otherwise it only
- * reads and hashes the inputs (milliseconds). When it builds it writes one line to `out`.
+ * Builds the bundles whose inputs changed since they were last built, or that are missing;
+ * otherwise it only reads and hashes the inputs (milliseconds). When it builds it writes one line
+ * to `out`, naming what it built unless that is everything.
  */
 export async function ensureBuild({ root = repositoryRoot, out } = {}) {
-  const hash = inputsHash(root);
-  if (buildIsFresh(root, hash)) return 'fresh';
+  const stale = staleBundles(root);
+  if (stale.length === 0) return 'fresh';
   const started = performance.now();
-  out?.write('Building the services (once after a change) … ');
-  await buildAll(root);
+  const all = stale.length === bundlesOf(root).length;
+  const what = all
+    ? 'the services'
+    : stale.map((b) => relative(root, b.outFile).split(sep).join('/')).join(', ');
+  out?.write(`Building ${what} (once after a change) … `);
+  await buildBundles(root, stale);
   out?.write(`done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   return 'built';
 }
@@ -266,7 +334,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const bundles = bundlesOf().filter((b) => !servicesOnly || b.outFile.endsWith('server.js'));
   const started = performance.now();
   try {
-    await (servicesOnly ? writeBundles(bundles) : buildAll());
+    await (servicesOnly ? writeBundles(repositoryRoot, bundles) : buildBundles());
   } catch (err) {
     process.stderr.write(`${formatBuildError(err)}\n`);
     process.exit(1);

@@ -43,6 +43,8 @@ interface Side {
   readonly label: 'baseline' | 'HEAD';
   readonly commit: string;
   readonly dir: string;
+  /** Removes the worktree (also run by the bench runner if the bench is stopped). */
+  readonly remove: () => Promise<void>;
 }
 
 interface Outcome {
@@ -81,7 +83,7 @@ async function worktree(label: Side['label'], ref: string, pnpm: string): Promis
   const dir = await mkdtemp(join(tmpdir(), `tb-bench-suite-${label}-`));
   await rm(dir, { recursive: true });
   await git(['worktree', 'add', '--detach', dir, commit]);
-  onCleanup(async () => {
+  const remove = onCleanup(async () => {
     await git(['worktree', 'remove', '--force', dir]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
@@ -91,7 +93,7 @@ async function worktree(label: Side['label'], ref: string, pnpm: string): Promis
     env: { ...process.env, CI: 'true' },
     maxBuffer: 64 * 2 ** 20,
   });
-  return { label, commit, dir };
+  return { label, commit, dir, remove };
 }
 
 interface VitestReport {

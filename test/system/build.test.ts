@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareEmbeddedDataDir } from '@tongban/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundlesOf, ensureBuild } from '../../scripts/build.mjs';
+import { bundlesOf, ensureBuild, staleBundles } from '../../scripts/build.mjs';
 import { freePort } from '../helpers/system.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -46,19 +46,29 @@ describe('scripts/build.mjs', () => {
     await rm(copy, { recursive: true, force: true });
   });
 
-  it('rebuilds after a source changes, and builds nothing while nothing has', async () => {
+  it('rebuilds the bundles a changed source is part of, and builds nothing while nothing has changed', async () => {
     // The bundles the test run's global setup built from these same inputs, stamp included: a
     // copy whose inputs are unchanged is fresh without building anything.
     for (const [from, to] of bundlesOf(root).map((b, i) => [b, bundlesOf(copy)[i]] as const)) {
       if (!to) throw new Error('bundles differ');
       await cp(dirname(from.outFile), dirname(to.outFile), { recursive: true });
     }
+    const builtAt = async () =>
+      new Map(
+        await Promise.all(
+          bundlesOf(copy).map(async (b) => [b.outFile, (await stat(b.outFile)).mtimeMs] as const),
+        ),
+      );
+    const before = await builtAt();
     const [portal] = bundlesOf(copy).filter((b) => b.outFile.includes('portal'));
     if (!portal) throw new Error('no portal bundle');
-    const builtAt = (await stat(portal.outFile)).mtimeMs;
 
     expect(await ensureBuild({ root: copy })).toBe('fresh');
-    expect((await stat(portal.outFile)).mtimeMs).toBe(builtAt);
+    expect(await builtAt()).toEqual(before);
+    // A file no bundle imports (the lint tests put such probes into packages' sources for a
+    // moment) changes nothing either.
+    await writeFile(join(copy, 'packages', 'auth', 'src', 'unimported-probe.ts'), 'export {};\n');
+    expect(staleBundles(copy)).toEqual([]);
 
     const marker = `changed-${process.pid}-${Date.now()}`;
     const source = join(copy, 'services', 'portal', 'src', 'server.ts');
@@ -66,9 +76,34 @@ describe('scripts/build.mjs', () => {
       source,
       `${await readFile(source, 'utf8')}\nexport const changed = '${marker}';\n`,
     );
-    expect(await ensureBuild({ root: copy })).toBe('built');
+    const lines: string[] = [];
+    expect(await ensureBuild({ root: copy, out: { write: (text) => lines.push(text) } })).toBe(
+      'built',
+    );
+    expect(lines.join('')).toContain('services/portal/build/server.js');
     expect(await readFile(portal.outFile, 'utf8')).toContain(marker);
+    // Only the portal's bundle was built again: the others were not written.
+    const after = await builtAt();
+    for (const [file, mtime] of before) {
+      if (file === portal.outFile) expect(after.get(file)).not.toBe(mtime);
+      else expect(after.get(file), file).toBe(mtime);
+    }
     expect(await ensureBuild({ root: copy })).toBe('fresh');
+
+    // A source of the service kit: the four services and records' audit command (built from
+    // records' code) are stale; the launcher, the phone and the offline verifier do not use it.
+    const kit = join(copy, 'packages', 'service-kit', 'src', 'index.ts');
+    await writeFile(kit, `${await readFile(kit, 'utf8')}\nexport const kitChanged = 1;\n`);
+    const stale = staleBundles(copy).map((b) => relative(copy, b.outFile).split(sep).join('/'));
+    expect(stale.sort()).toEqual(
+      [
+        'build/access-log-audit.js',
+        'services/identity/build/server.js',
+        'services/portal/build/server.js',
+        'services/records/build/server.js',
+        'services/workflow/build/server.js',
+      ].sort(),
+    );
   }, 120_000);
 });
 
