@@ -250,6 +250,14 @@ async function run(): Promise<void> {
     await worktree('baseline', baselineRef, pnpm),
     await worktree('HEAD', 'HEAD', pnpm),
   ];
+  try {
+    await compare(sides, runs, engine);
+  } finally {
+    for (const side of sides) await side.remove();
+  }
+}
+
+async function compare(sides: readonly Side[], runs: number, engine: string): Promise<void> {
   const outcomes: Outcome[] = [];
   const rows: string[][] = [];
   for (let pair = 1; pair <= runs; pair++) {
