@@ -80,19 +80,24 @@ export function sharedInputs(root = repositoryRoot) {
 }
 
 /**
- * A hash of files' names and contents (paths relative to root). `contents` may hold a file's
- * bytes as they were read earlier; other files are read now.
+ * A hash of files' names and contents (paths relative to root). `contents` holds files' bytes
+ * already read (then those bytes count) and keeps the ones read here for the next call.
  */
 function hashOf(root, files, contents = new Map()) {
   const hash = createHash('sha256');
   for (const file of [...files].sort()) {
-    const path = join(root, file);
-    const bytes = contents.get(file) ?? (existsSync(path) ? readFileSync(path) : undefined);
+    if (!contents.has(file)) {
+      const path = join(root, file);
+      contents.set(file, existsSync(path) ? readFileSync(path) : undefined);
+    }
     hash.update(file).update('\0');
-    hash.update(bytes ?? '\0missing').update('\0');
+    hash.update(contents.get(file) ?? '\0missing').update('\0');
   }
   return hash.digest('hex');
 }
+
+/** A bundle's key in the stamp: its path relative to root, with forward slashes. */
+const keyOf = (root, path) => relative(root, path).split(sep).join('/');
 
 function readStamp(root) {
   try {
@@ -112,26 +117,14 @@ export function staleBundles(root = repositoryRoot) {
   const all = bundlesOf(root);
   const stamp = readStamp(root);
   if (!stamp || stamp.shared !== hashOf(root, sharedInputs(root))) return all;
-  const cache = new Map();
-  const cachedHash = (files) => {
-    const contents = new Map();
-    for (const file of files) {
-      if (!cache.has(file)) {
-        const path = join(root, file);
-        cache.set(file, existsSync(path) ? readFileSync(path) : undefined);
-      }
-      const bytes = cache.get(file);
-      if (bytes) contents.set(file, bytes);
-    }
-    return hashOf(root, files, contents);
-  };
+  const read = new Map();
   return all.filter((b) => {
-    const entry = stamp.bundles[relative(root, b.outFile).split(sep).join('/')];
+    const entry = stamp.bundles[keyOf(root, b.outFile)];
     return (
       !existsSync(b.outFile) ||
       !entry ||
       !Array.isArray(entry.inputs) ||
-      entry.hash !== cachedHash(entry.inputs)
+      entry.hash !== hashOf(root, entry.inputs, read)
     );
   });
 }
@@ -262,19 +255,15 @@ async function writeBundles(root, bundles) {
  */
 export async function buildBundles(root = repositoryRoot, bundles = bundlesOf(root)) {
   const before = new Map();
-  const sources = (dir) =>
-    existsSync(join(root, dir))
-      ? readdirSync(join(root, dir), { recursive: true }).map((name) => join(dir, String(name)))
-      : [];
+  const folders = ['scripts'];
   for (const group of ['services', 'packages']) {
-    for (const name of readdirSync(join(root, group))) {
-      for (const file of sources(join(group, name, 'src'))) {
-        if (/\.(ts|json|mjs|js)$/.test(file)) before.set(file, readFileSync(join(root, file)));
-      }
-    }
+    for (const name of readdirSync(join(root, group))) folders.push(join(group, name, 'src'));
   }
-  for (const file of sources('scripts')) {
-    if (/\.(ts|json|mjs|js)$/.test(file)) before.set(file, readFileSync(join(root, file)));
+  for (const dir of folders.filter((d) => existsSync(join(root, d)))) {
+    for (const name of readdirSync(join(root, dir), { recursive: true })) {
+      const file = join(dir, String(name));
+      if (/\.(ts|json|mjs|js)$/.test(file)) before.set(file, readFileSync(join(root, file)));
+    }
   }
   const shared = hashOf(root, sharedInputs(root));
   const inputsOf = await writeBundles(root, bundles);
@@ -285,7 +274,7 @@ export async function buildBundles(root = repositoryRoot, bundles = bundlesOf(ro
   };
   for (const [i, b] of bundles.entries()) {
     const inputs = (inputsOf[i] ?? []).map((file) => file.split(sep).join('/')).sort();
-    stamp.bundles[relative(root, b.outFile).split(sep).join('/')] = {
+    stamp.bundles[keyOf(root, b.outFile)] = {
       inputs,
       hash: hashOf(root, inputs, before),
     };
@@ -307,9 +296,7 @@ export async function ensureBuild({ root = repositoryRoot, out } = {}) {
   if (stale.length === 0) return 'fresh';
   const started = performance.now();
   const all = stale.length === bundlesOf(root).length;
-  const what = all
-    ? 'the services'
-    : stale.map((b) => relative(root, b.outFile).split(sep).join('/')).join(', ');
+  const what = all ? 'the services' : stale.map((b) => keyOf(root, b.outFile)).join(', ');
   out?.write(`Building ${what} (once after a change) … `);
   await buildBundles(root, stale);
   out?.write(`done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
