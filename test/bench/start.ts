@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Bench, intFromEnv, onCleanup, sleep } from './lib/bench.js';
-import { formatColumns, machineInfo } from './lib/report.js';
+import { formatColumns, machineInfo, median } from './lib/report.js';
 
 const NAME = 'start';
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -511,14 +511,6 @@ function portFree(port: number): Promise<boolean> {
       probe.close(() => resolve(true)),
     );
   });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(ms < 1000 ? 3 : 1);

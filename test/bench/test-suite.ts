@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Bench, intFromEnv, onCleanup } from './lib/bench.js';
-import { formatColumns, machineInfo } from './lib/report.js';
+import { formatColumns, machineInfo, median } from './lib/report.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run$ = promisify(execFile);
@@ -157,14 +157,6 @@ async function runSuite(side: Side, pair: number, seed: number): Promise<Outcome
     load,
     fileSeconds,
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? Number.NaN)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 const s = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(1));

@@ -83,3 +83,12 @@ export function formatColumns(
   const lines = [line(header), rule, ...rows.map((r) => (r.length === 0 ? rule : line(r)))];
   return [title, '='.repeat(Math.max(title.length, rule.length)), ...lines, ''].join('\n');
 }
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+}
